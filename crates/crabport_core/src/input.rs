@@ -1,0 +1,112 @@
+//! Errors about user input that point at a file and a position in it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// Maps byte offsets of a text to line/column positions (columns count chars).
+pub struct LineIndex<'a> {
+    text: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(text: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self { text, line_starts }
+    }
+
+    pub fn position(&self, offset: usize) -> Position {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
+        let start = self.line_starts[line];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
+        Position {
+            line: line + 1,
+            column,
+        }
+    }
+}
+
+/// Bad input: what was wrong, in which file, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct InputError {
+    pub path: PathBuf,
+    pub position: Option<Position>,
+    pub message: String,
+}
+
+impl InputError {
+    pub fn new(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            position: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn at(path: impl Into<PathBuf>, position: Position, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            position: Some(position),
+            message: message.into(),
+        }
+    }
+
+    pub fn io(path: &Path, err: &std::io::Error) -> Self {
+        let message = match err.kind() {
+            std::io::ErrorKind::NotFound => "file not found".to_owned(),
+            _ => format!("cannot read: {err}"),
+        };
+        Self::new(path, message)
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(pos) = self.position {
+            write!(f, ":{pos}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_are_one_based_and_count_chars() {
+        let idx = LineIndex::new("ab\nçd\n");
+        assert_eq!(idx.position(0), Position { line: 1, column: 1 });
+        assert_eq!(idx.position(3), Position { line: 2, column: 1 });
+        // 'ç' is two bytes; the 'd' after it is column 2.
+        assert_eq!(idx.position(5), Position { line: 2, column: 2 });
+        assert_eq!(idx.position(100), Position { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn display_names_file_and_position() {
+        let err = InputError::at("a/package.json", Position { line: 3, column: 7 }, "expected a string");
+        assert_eq!(err.to_string(), "a/package.json:3:7: expected a string");
+    }
+}

@@ -1,0 +1,10 @@
+//! Types shared by every crabport stage.
+//!
+//! Data flows one way — discover → evidence → decide → render — and each
+//! stage speaks in the plain types defined here or in its own crate.
+
+pub mod clock;
+pub mod escape;
+pub mod input;
+
+pub use input::{InputError, LineIndex, Position};
