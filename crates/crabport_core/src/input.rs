@@ -106,7 +106,11 @@ mod tests {
 
     #[test]
     fn display_names_file_and_position() {
-        let err = InputError::at("a/package.json", Position { line: 3, column: 7 }, "expected a string");
+        let err = InputError::at(
+            "a/package.json",
+            Position { line: 3, column: 7 },
+            "expected a string",
+        );
         assert_eq!(err.to_string(), "a/package.json:3:7: expected a string");
     }
 }

@@ -163,7 +163,9 @@ fn expand_workspaces(root: &Path, patterns: &[String], warnings: &mut Vec<String
         };
         let before = dirs.len();
         for path in paths.flatten() {
-            let Ok(rel) = path.strip_prefix(root) else { continue };
+            let Ok(rel) = path.strip_prefix(root) else {
+                continue;
+            };
             let rel = rel
                 .components()
                 .map(|c| c.as_os_str().to_string_lossy())
@@ -245,7 +247,11 @@ mod tests {
     fn workspaces_are_expanded_and_excluded() {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
-        write(root, "package.json", r#"{"name":"root","workspaces":["packages/*","!packages/skip"]}"#);
+        write(
+            root,
+            "package.json",
+            r#"{"name":"root","workspaces":["packages/*","!packages/skip"]}"#,
+        );
         write(root, "packages/b/package.json", r#"{"name":"b"}"#);
         write(root, "packages/a/package.json", r#"{"name":"a"}"#);
         write(root, "packages/skip/package.json", r#"{"name":"skip"}"#);
@@ -280,7 +286,11 @@ mod tests {
             "package-lock.json",
             r#"{"lockfileVersion":3,"packages":{"":{},"packages/api":{"dependencies":{"x":"1"}},"node_modules/x":{"version":"1.0.0"}}}"#,
         );
-        write(root, "packages/api/package.json", r#"{"name":"api","dependencies":{"x":"1"}}"#);
+        write(
+            root,
+            "packages/api/package.json",
+            r#"{"name":"api","dependencies":{"x":"1"}}"#,
+        );
         let project = Project::discover(&root.join("packages/api")).unwrap();
         let member = &project.members[0];
         assert_eq!(project.importer_dir(member), "packages/api");
@@ -304,6 +314,10 @@ mod tests {
         write(root, "package-lock.json", r#"{"lockfileVersion":7}"#);
         let project = Project::discover(root).unwrap();
         assert!(project.lockfile.is_none());
-        assert!(project.warnings[0].contains("lockfileVersion 7"), "{:?}", project.warnings);
+        assert!(
+            project.warnings[0].contains("lockfileVersion 7"),
+            "{:?}",
+            project.warnings
+        );
     }
 }

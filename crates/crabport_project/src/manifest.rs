@@ -55,7 +55,9 @@ impl Dependency {
         let spec = self.spec.trim();
         if spec.starts_with("workspace:") {
             DependencySource::Workspace
-        } else if spec.starts_with("file:") || spec.starts_with("link:") || spec.starts_with("portal:")
+        } else if spec.starts_with("file:")
+            || spec.starts_with("link:")
+            || spec.starts_with("portal:")
         {
             DependencySource::Local
         } else if spec.starts_with("git")
@@ -152,14 +154,20 @@ impl Manifest {
             .map_err(|e| json_error(path, &e))?;
         let private = matches!(raw.private, Some(serde_json::Value::Bool(true)))
             || matches!(&raw.private, Some(serde_json::Value::String(s)) if s == "true");
-        let has_entry =
-            raw.main.is_some() || raw.module.is_some() || raw.exports.is_some() || raw.types.is_some();
+        let has_entry = raw.main.is_some()
+            || raw.module.is_some()
+            || raw.exports.is_some()
+            || raw.types.is_some();
         // A name present in `dependencies` and `optionalDependencies` is optional
         // (npm's own rule); dev entries that duplicate prod ones are ignored.
         let mut dependencies = Vec::new();
         for (name, spec) in &raw.dependencies {
             if !raw.optional_dependencies.contains_key(name) {
-                dependencies.push(Dependency::new(name.clone(), spec.clone(), DependencyKind::Prod));
+                dependencies.push(Dependency::new(
+                    name.clone(),
+                    spec.clone(),
+                    DependencyKind::Prod,
+                ));
             }
         }
         for (name, spec) in raw.optional_dependencies {
@@ -236,7 +244,11 @@ mod tests {
                 "devDependencies":{"typescript":"5"}}"#,
         )
         .unwrap();
-        let kinds: Vec<_> = m.dependencies.iter().map(|d| (d.name.as_str(), d.kind)).collect();
+        let kinds: Vec<_> = m
+            .dependencies
+            .iter()
+            .map(|d| (d.name.as_str(), d.kind))
+            .collect();
         assert_eq!(
             kinds,
             [
@@ -259,9 +271,14 @@ mod tests {
 
     #[test]
     fn workspaces_accept_both_shapes() {
-        assert_eq!(parse(r#"{"workspaces":["a/*"]}"#).unwrap().workspaces, ["a/*"]);
         assert_eq!(
-            parse(r#"{"workspaces":{"packages":["b/*"],"nohoist":["x"]}}"#).unwrap().workspaces,
+            parse(r#"{"workspaces":["a/*"]}"#).unwrap().workspaces,
+            ["a/*"]
+        );
+        assert_eq!(
+            parse(r#"{"workspaces":{"packages":["b/*"],"nohoist":["x"]}}"#)
+                .unwrap()
+                .workspaces,
             ["b/*"]
         );
     }
@@ -269,7 +286,13 @@ mod tests {
     #[test]
     fn errors_point_at_line_and_column() {
         let err = parse("{\n  \"dependencies\": {\n    \"express\": 4\n  }\n}").unwrap_err();
-        assert_eq!(err.position, Some(Position { line: 3, column: 16 }));
+        assert_eq!(
+            err.position,
+            Some(Position {
+                line: 3,
+                column: 16
+            })
+        );
         assert!(err.message.contains("expected a string"), "{}", err.message);
         let err = parse("{\"name\": \"x\",}").unwrap_err();
         assert_eq!(err.position.map(|p| p.line), Some(1));
@@ -277,7 +300,8 @@ mod tests {
 
     #[test]
     fn sources_are_classified() {
-        let dep = |spec: &str| Dependency::new("x".into(), spec.into(), DependencyKind::Prod).source();
+        let dep =
+            |spec: &str| Dependency::new("x".into(), spec.into(), DependencyKind::Prod).source();
         assert_eq!(dep("^1.0.0"), DependencySource::Registry);
         assert_eq!(dep("workspace:*"), DependencySource::Workspace);
         assert_eq!(dep("file:../x"), DependencySource::Local);

@@ -77,7 +77,12 @@ pub struct LockGraph {
 impl LockGraph {
     /// The package that `name` (declared as `spec` by the importer at
     /// `importer_dir`, relative to the lockfile) resolved to.
-    pub fn resolved(&self, importer_dir: &str, name: &str, spec: &str) -> Option<(PkgId, &LockedPackage)> {
+    pub fn resolved(
+        &self,
+        importer_dir: &str,
+        name: &str,
+        spec: &str,
+    ) -> Option<(PkgId, &LockedPackage)> {
         let id = self
             .importers
             .get(importer_dir)
@@ -128,7 +133,10 @@ pub enum LockfileRead {
     Parsed(Lockfile),
     /// A lockfile crabport cannot read (unknown version, bun's binary file):
     /// package.json alone is audited.
-    Unsupported { path: PathBuf, reason: String },
+    Unsupported {
+        path: PathBuf,
+        reason: String,
+    },
 }
 
 /// Lockfile names in the order a package manager would prefer them.
@@ -146,7 +154,10 @@ pub const LOCKFILE_NAMES: &[&str] = &[
 /// # Errors
 /// Unreadable or malformed lockfile: an [`InputError`] with the position.
 pub fn read(path: &Path) -> Result<LockfileRead, InputError> {
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     if file_name.starts_with("bun.lock") {
         return Ok(LockfileRead::Unsupported {
             path: path.to_owned(),
@@ -212,8 +223,14 @@ mod tests {
 
     #[test]
     fn name_version_split_handles_scopes() {
-        assert_eq!(split_name_version("express@4.1.0"), Some(("express", "4.1.0")));
-        assert_eq!(split_name_version("@img/sharp@0.33.0"), Some(("@img/sharp", "0.33.0")));
+        assert_eq!(
+            split_name_version("express@4.1.0"),
+            Some(("express", "4.1.0"))
+        );
+        assert_eq!(
+            split_name_version("@img/sharp@0.33.0"),
+            Some(("@img/sharp", "0.33.0"))
+        );
         assert_eq!(split_name_version("@img/sharp"), None);
     }
 
@@ -226,7 +243,12 @@ mod tests {
             ..LockedPackage::default()
         };
         let graph = LockGraph {
-            packages: vec![pkg("a", vec![2]), pkg("b", vec![3]), pkg("c", vec![3]), pkg("d", vec![0])],
+            packages: vec![
+                pkg("a", vec![2]),
+                pkg("b", vec![3]),
+                pkg("c", vec![3]),
+                pkg("d", vec![0]),
+            ],
             ..LockGraph::default()
         };
         let closure = graph.closure([0, 1]);

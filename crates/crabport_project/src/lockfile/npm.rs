@@ -75,7 +75,11 @@ pub(super) fn parse(path: &Path, text: &str) -> ParseResult {
 
 /// v1's nested tree → v2-style locations. Only `requires` names edges there.
 fn flatten_v1(deps: BTreeMap<String, RawV1Entry>) -> BTreeMap<String, RawEntry> {
-    fn walk(prefix: &str, deps: BTreeMap<String, RawV1Entry>, out: &mut BTreeMap<String, RawEntry>) {
+    fn walk(
+        prefix: &str,
+        deps: BTreeMap<String, RawV1Entry>,
+        out: &mut BTreeMap<String, RawEntry>,
+    ) {
         for (name, entry) in deps {
             let location = if prefix.is_empty() {
                 format!("node_modules/{name}")
@@ -143,7 +147,10 @@ fn build(entries: BTreeMap<String, RawEntry>) -> LockGraph {
             } else {
                 format!("{prefix}/node_modules/{dep}")
             };
-            let candidate = link_target.get(candidate.as_str()).copied().unwrap_or(&candidate);
+            let candidate = link_target
+                .get(candidate.as_str())
+                .copied()
+                .unwrap_or(&candidate);
             if let Some(&id) = id_of.get(candidate) {
                 return Some(id);
             }
@@ -182,7 +189,11 @@ fn build(entries: BTreeMap<String, RawEntry>) -> LockGraph {
             .chain(entry.dev_dependencies.keys())
             .filter_map(|dep| Some((dep.clone(), resolve(location, dep)?)))
             .collect();
-        let dir = if location.is_empty() { "." } else { location.as_str() };
+        let dir = if location.is_empty() {
+            "."
+        } else {
+            location.as_str()
+        };
         importers.insert(dir.to_owned(), Importer { dependencies });
     }
     if !importers.contains_key(".") {
@@ -190,7 +201,12 @@ fn build(entries: BTreeMap<String, RawEntry>) -> LockGraph {
         let dependencies = entries
             .keys()
             .filter(|loc| loc.matches("node_modules/").count() == 1)
-            .filter_map(|loc| Some((name_from_location(loc).to_owned(), *id_of.get(loc.as_str())?)))
+            .filter_map(|loc| {
+                Some((
+                    name_from_location(loc).to_owned(),
+                    *id_of.get(loc.as_str())?,
+                ))
+            })
             .collect();
         importers.insert(".".into(), Importer { dependencies });
     }
@@ -213,7 +229,9 @@ mod tests {
     use super::*;
 
     fn graph(text: &str) -> (LockfileFormat, LockGraph) {
-        parse(Path::new("package-lock.json"), text).unwrap().unwrap()
+        parse(Path::new("package-lock.json"), text)
+            .unwrap()
+            .unwrap()
     }
 
     #[test]
@@ -249,7 +267,10 @@ mod tests {
                 "node_modules/x":{"version":"1.2.3"}
             }}"#,
         );
-        assert_eq!(g.resolved("packages/api", "x", "").unwrap().1.version, "1.2.3");
+        assert_eq!(
+            g.resolved("packages/api", "x", "").unwrap().1.version,
+            "1.2.3"
+        );
         // A workspace sibling is not a registry package.
         assert!(g.resolved("packages/api", "lib", "").is_none());
     }
@@ -277,8 +298,11 @@ mod tests {
 
     #[test]
     fn malformed_json_is_positioned() {
-        let err = parse(Path::new("package-lock.json"), "{\n\"lockfileVersion\": 3,\n\"packages\": [}")
-            .unwrap_err();
+        let err = parse(
+            Path::new("package-lock.json"),
+            "{\n\"lockfileVersion\": 3,\n\"packages\": [}",
+        )
+        .unwrap_err();
         assert_eq!(err.position.unwrap().line, 3);
     }
 }

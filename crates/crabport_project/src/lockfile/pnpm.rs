@@ -33,9 +33,14 @@ pub(super) fn parse(path: &Path, text: &str) -> ParseResult {
     };
     let v9 = format == LockfileFormat::PnpmV9;
     let empty = Mapping::new();
-    let metadata = doc.get("packages").and_then(Value::as_mapping).unwrap_or(&empty);
+    let metadata = doc
+        .get("packages")
+        .and_then(Value::as_mapping)
+        .unwrap_or(&empty);
     let instances = if v9 {
-        doc.get("snapshots").and_then(Value::as_mapping).unwrap_or(metadata)
+        doc.get("snapshots")
+            .and_then(Value::as_mapping)
+            .unwrap_or(metadata)
     } else {
         metadata
     };
@@ -50,7 +55,9 @@ pub(super) fn parse(path: &Path, text: &str) -> ParseResult {
         };
         let plain_version = strip_peer_suffix(version);
         let meta = if v9 {
-            metadata.get(format!("{name}@{plain_version}")).unwrap_or(entry)
+            metadata
+                .get(format!("{name}@{plain_version}"))
+                .unwrap_or(entry)
         } else {
             entry
         };
@@ -77,7 +84,10 @@ pub(super) fn parse(path: &Path, text: &str) -> ParseResult {
             } else {
                 format!("/{name}@{version}")
             }
-        } else if strip_peer_suffix(version).get(1..).is_some_and(|v| v.contains('@')) {
+        } else if strip_peer_suffix(version)
+            .get(1..)
+            .is_some_and(|v| v.contains('@'))
+        {
             // An alias: the version is the full `real@1.0.0` key.
             version.to_owned()
         } else {
@@ -99,14 +109,15 @@ pub(super) fn parse(path: &Path, text: &str) -> ParseResult {
     }
 
     let mut importers = BTreeMap::new();
-    let importer_entries: Vec<(String, &Value)> = match doc.get("importers").and_then(Value::as_mapping) {
-        Some(map) => map
-            .iter()
-            .filter_map(|(dir, v)| Some((dir.as_str()?.to_owned(), v)))
-            .collect(),
-        // A single project keeps its sections at the top level.
-        None => vec![(".".to_owned(), &doc)],
-    };
+    let importer_entries: Vec<(String, &Value)> =
+        match doc.get("importers").and_then(Value::as_mapping) {
+            Some(map) => map
+                .iter()
+                .filter_map(|(dir, v)| Some((dir.as_str()?.to_owned(), v)))
+                .collect(),
+            // A single project keeps its sections at the top level.
+            None => vec![(".".to_owned(), &doc)],
+        };
     for (dir, entry) in importer_entries {
         let dependencies = DEP_SECTIONS
             .iter()
@@ -199,15 +210,27 @@ snapshots:
 "#;
         let (format, g) = parse(Path::new("pnpm-lock.yaml"), text).unwrap().unwrap();
         assert_eq!(format, LockfileFormat::PnpmV9);
-        assert_eq!(g.resolved(".", "old-name", "").unwrap().1.name, "string-width");
-        assert!(g.resolved(".", "@img/sharp-linux-x64", "").unwrap().1.platform_specific);
+        assert_eq!(
+            g.resolved(".", "old-name", "").unwrap().1.name,
+            "string-width"
+        );
+        assert!(
+            g.resolved(".", "@img/sharp-linux-x64", "")
+                .unwrap()
+                .1
+                .platform_specific
+        );
     }
 
     #[test]
     fn old_versions_are_unsupported_and_bad_yaml_is_positioned() {
         let r = parse(Path::new("pnpm-lock.yaml"), "lockfileVersion: 5.4\n").unwrap();
         assert!(r.unwrap_err().contains("5.4"));
-        let err = parse(Path::new("pnpm-lock.yaml"), "lockfileVersion: '9.0'\nimporters: [\n").unwrap_err();
+        let err = parse(
+            Path::new("pnpm-lock.yaml"),
+            "lockfileVersion: '9.0'\nimporters: [\n",
+        )
+        .unwrap_err();
         assert!(err.position.is_some(), "{err}");
     }
 }

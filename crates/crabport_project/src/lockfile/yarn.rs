@@ -42,14 +42,22 @@ fn link(entries: Vec<Entry>, berry: bool) -> LockGraph {
     let lookup = |name: &str, range: &str| -> Option<PkgId> {
         by_descriptor
             .get(&format!("{name}@{range}"))
-            .or_else(|| berry.then(|| by_descriptor.get(&format!("{name}@npm:{range}"))).flatten())
+            .or_else(|| {
+                berry
+                    .then(|| by_descriptor.get(&format!("{name}@npm:{range}")))
+                    .flatten()
+            })
             .copied()
     };
     let mut packages = Vec::with_capacity(entries.len());
     let mut importers = BTreeMap::new();
     let mut workspace_ids = Vec::new();
     for (id, entry) in entries.iter().enumerate() {
-        let deps: Vec<PkgId> = entry.deps.iter().filter_map(|(n, r)| lookup(n, r)).collect();
+        let deps: Vec<PkgId> = entry
+            .deps
+            .iter()
+            .filter_map(|(n, r)| lookup(n, r))
+            .collect();
         if let Some(dir) = &entry.workspace_dir {
             workspace_ids.push(id);
             let dependencies = entry
@@ -66,10 +74,14 @@ fn link(entries: Vec<Entry>, berry: bool) -> LockGraph {
     // Workspace members are the project's own code, not registry packages:
     // importers keep their edges, nothing else should resolve to them.
     for importer in importers.values_mut() {
-        importer.dependencies.retain(|_, id| !workspace_ids.contains(id));
+        importer
+            .dependencies
+            .retain(|_, id| !workspace_ids.contains(id));
     }
     for package in &mut packages {
-        package.dependencies.retain(|id| !workspace_ids.contains(id));
+        package
+            .dependencies
+            .retain(|id| !workspace_ids.contains(id));
     }
     LockGraph {
         packages,
@@ -85,7 +97,14 @@ fn parse_classic(path: &Path, text: &str) -> ParseResult {
     for (index, line) in text.lines().enumerate() {
         let line_no = index + 1;
         let err = |column: usize, message: &str| {
-            InputError::at(path, Position { line: line_no, column }, message)
+            InputError::at(
+                path,
+                Position {
+                    line: line_no,
+                    column,
+                },
+                message,
+            )
         };
         let trimmed = line.trim_end();
         if trimmed.is_empty() || trimmed.trim_start().starts_with('#') {
@@ -95,11 +114,11 @@ fn parse_classic(path: &Path, text: &str) -> ParseResult {
         let body = trimmed.trim_start();
         match indent {
             0 => {
-                let header = body
-                    .strip_suffix(':')
-                    .ok_or_else(|| err(trimmed.len(), "expected an entry header ending with ':'"))?;
-                let descriptors = split_descriptors(header)
-                    .map_err(|(col, msg)| err(col + 1, &msg))?;
+                let header = body.strip_suffix(':').ok_or_else(|| {
+                    err(trimmed.len(), "expected an entry header ending with ':'")
+                })?;
+                let descriptors =
+                    split_descriptors(header).map_err(|(col, msg)| err(col + 1, &msg))?;
                 let name = descriptors
                     .first()
                     .and_then(|d| descriptor_name(d))
@@ -128,7 +147,8 @@ fn parse_classic(path: &Path, text: &str) -> ParseResult {
                     continue;
                 }
                 section = None;
-                let (key, value) = split_pair(body).map_err(|(col, msg)| err(indent + col + 1, &msg))?;
+                let (key, value) =
+                    split_pair(body).map_err(|(col, msg)| err(indent + col + 1, &msg))?;
                 if key == "version" {
                     entry.package.version = value;
                 }
@@ -139,7 +159,8 @@ fn parse_classic(path: &Path, text: &str) -> ParseResult {
                     .ok_or_else(|| err(5, "dependency outside of an entry"))?;
                 match section {
                     Some("deps") => {
-                        let pair = split_pair(body).map_err(|(col, msg)| err(indent + col + 1, &msg))?;
+                        let pair =
+                            split_pair(body).map_err(|(col, msg)| err(indent + col + 1, &msg))?;
                         entry.deps.push(pair);
                     }
                     Some(_) => {}
@@ -172,7 +193,9 @@ fn split_pair(body: &str) -> Result<(String, String), (usize, String)> {
             .ok_or((0, "unterminated quoted key".to_owned()))?;
         (stripped[..end].to_owned(), &stripped[end + 1..])
     } else {
-        let end = body.find(' ').ok_or((0, format!("expected `key value`, found `{body}`")))?;
+        let end = body
+            .find(' ')
+            .ok_or((0, format!("expected `key value`, found `{body}`")))?;
         (body[..end].to_owned(), &body[end..])
     };
     let value = unquote(rest.trim()).map_err(|m| (body.len() - rest.len(), m))?;
@@ -202,7 +225,10 @@ fn parse_berry(path: &Path, text: &str) -> ParseResult {
         .get("__metadata")
         .and_then(|m| m.get("version"))
         .and_then(value_string);
-    match metadata_version.as_deref().and_then(|v| v.parse::<u32>().ok()) {
+    match metadata_version
+        .as_deref()
+        .and_then(|v| v.parse::<u32>().ok())
+    {
         Some(4..) => {}
         other => {
             return Ok(Err(format!(
@@ -217,7 +243,10 @@ fn parse_berry(path: &Path, text: &str) -> ParseResult {
             continue;
         }
         let descriptors: Vec<String> = key.split(", ").map(|d| d.trim().to_owned()).collect();
-        let resolution = value.get("resolution").and_then(value_string).unwrap_or_default();
+        let resolution = value
+            .get("resolution")
+            .and_then(value_string)
+            .unwrap_or_default();
         let Some(name) = descriptor_name(&resolution)
             .or_else(|| descriptors.first().and_then(|d| descriptor_name(d)))
             .map(str::to_owned)
@@ -242,7 +271,10 @@ fn parse_berry(path: &Path, text: &str) -> ParseResult {
             descriptors,
             package: LockedPackage {
                 name,
-                version: value.get("version").and_then(value_string).unwrap_or_default(),
+                version: value
+                    .get("version")
+                    .and_then(value_string)
+                    .unwrap_or_default(),
                 dependencies: Vec::new(),
                 has_install_script: false,
                 platform_specific: value.get("conditions").is_some(),
@@ -293,7 +325,11 @@ c@^3:
         assert_eq!(g.packages.len(), 3);
         let a = &g.packages[0];
         assert_eq!((a.name.as_str(), a.version.as_str()), ("@scope/a", "1.2.0"));
-        let deps: Vec<_> = a.dependencies.iter().map(|&i| g.packages[i].name.as_str()).collect();
+        let deps: Vec<_> = a
+            .dependencies
+            .iter()
+            .map(|&i| g.packages[i].name.as_str())
+            .collect();
         assert_eq!(deps, ["b", "c"]);
     }
 

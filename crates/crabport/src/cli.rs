@@ -1,0 +1,108 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Decide, plan and verify a Node.js/TypeScript → Rust migration, honestly.
+#[derive(Debug, Parser)]
+#[command(name = "crabport", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// When to colour the output (NO_COLOR is respected in `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// No progress bars or notes on stderr; the report still goes to stdout.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Map every production npm dependency to a maintained crate, or to a stays-in-Node decision.
+    Audit(AuditArgs),
+    /// Print the documentation of a status, gap kind, crate state or finding code.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Terminal,
+    Json,
+    Markdown,
+}
+
+/// What `--fail-on` can fail on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailOn {
+    /// A production dependency with no maintained Rust equivalent.
+    Gap,
+    /// A production dependency the knowledge base does not know.
+    Unknown,
+    /// A recommended crate that is stale, missing, lacks a feature or could not be resolved.
+    CrateProblem,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// The Node.js project (directory with package.json).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
+    pub format: OutputFormat,
+
+    /// Print only a `[dependencies]` block for Cargo.toml with resolved versions and features.
+    #[arg(long, conflicts_with = "format")]
+    pub cargo_toml: bool,
+
+    /// Also audit devDependencies (listed separately).
+    #[arg(long)]
+    pub include_dev: bool,
+
+    /// Exit with 1 when such dependencies exist (comma-separated or repeated).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub fail_on: Vec<FailOn>,
+
+    /// Use only the local index cache; never touch the network.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Where to cache crates.io index entries [default: $CRABPORT_CACHE_DIR, else ~/.cache/crabport].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Reuse cache entries younger than this without asking the registry (e.g. 24h, 30m, 0s).
+    #[arg(long, value_name = "DURATION")]
+    pub cache_ttl: Option<String>,
+
+    /// A crate whose newest release is older than this many months is `stale` [default: 24].
+    #[arg(long, value_name = "MONTHS")]
+    pub stale_after: Option<u32>,
+
+    /// Index requests in flight at once [default: 16].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+
+    /// Per-request timeout (e.g. 10s).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The code to explain (e.g. `gap`, `vendor-sdk`, `stale`). Without one, lists every code.
+    pub code: Option<String>,
+}

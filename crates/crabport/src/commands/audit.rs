@@ -1,0 +1,101 @@
+//! `crabport audit`: discover → resolve crates on the index → decide → render.
+
+use std::collections::HashMap;
+
+use anyhow::{Context as _, anyhow};
+
+use crabport_audit::index::{CratesIndex, IndexOptions};
+use crabport_audit::kb::KnowledgeBase;
+use crabport_audit::report::{CrateState, PackageStatus};
+use crabport_audit::{AuditOptions, AuditReport};
+use crabport_project::Project;
+use crabport_report::audit as render;
+
+use crate::ExitStatus;
+use crate::cli::{AuditArgs, FailOn, OutputFormat};
+use crate::config::{Config, parse_duration};
+use crate::output::{print_report, progress, terminal_width, warn};
+
+pub fn run(args: &AuditArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
+    let config = Config::load(&args.path)?.audit;
+    let project = Project::discover(&args.path)?;
+    let kb = KnowledgeBase::embedded().map_err(|errors| {
+        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow!(
+            "the built-in knowledge base is invalid:\n{}",
+            list.join("\n")
+        )
+    })?;
+    let now = crabport_core::clock::now().map_err(|e| anyhow!(e))?;
+
+    let mut index_options = IndexOptions {
+        offline: args.offline,
+        ..IndexOptions::default()
+    };
+    if let Some(dir) = &args.cache_dir {
+        index_options.cache_dir.clone_from(dir);
+    }
+    if let Some(ttl) = args.cache_ttl.as_deref().or(config.cache_ttl.as_deref()) {
+        index_options.ttl = parse_duration(ttl).map_err(|e| anyhow!("--cache-ttl: {e}"))?;
+    }
+    if let Some(timeout) = args.timeout.as_deref().or(config.timeout.as_deref()) {
+        index_options.timeout = parse_duration(timeout).map_err(|e| anyhow!("--timeout: {e}"))?;
+    }
+    if let Some(n) = args.concurrency.or(config.concurrency) {
+        index_options.concurrency = n.max(1);
+    }
+    let options = AuditOptions {
+        include_dev: args.include_dev || config.include_dev.unwrap_or(false),
+        stale_after_months: args.stale_after.or(config.stale_after_months).unwrap_or(24),
+        now,
+    };
+
+    let names = crabport_audit::crates_to_resolve(&project, &kb, &options);
+    let index = CratesIndex::open(index_options).context("cannot open the crates.io index")?;
+    let bar = progress(names.len(), quiet, "resolving crates");
+    let results = index.lookup_all(&names, &|name| {
+        bar.set_message(name.to_owned());
+        bar.inc(1);
+    });
+    bar.finish_and_clear();
+    let lookups: HashMap<String, _> = names.into_iter().zip(results).collect();
+    let info = crabport_audit::index_info(index.url(), args.offline, &lookups);
+    let report = crabport_audit::audit(&project, &kb, &lookups, info, &options);
+
+    if args.format != OutputFormat::Terminal || args.cargo_toml {
+        // The terminal report carries its warnings in its summary; others get them on stderr.
+        for w in &report.warnings {
+            warn(quiet, &crabport_core::escape::terminal(w));
+        }
+    }
+    let text = if args.cargo_toml {
+        render::cargo_toml(&report)
+    } else {
+        match args.format {
+            OutputFormat::Terminal => render::terminal(&report, terminal_width()),
+            OutputFormat::Json => render::json(&report)?,
+            OutputFormat::Markdown => render::markdown(&report),
+        }
+    };
+    print_report(&text)?;
+
+    let mut fail_on = args.fail_on.clone();
+    if fail_on.is_empty() {
+        fail_on = config.fail_on;
+    }
+    Ok(if fails(&report, &fail_on) {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+fn fails(report: &AuditReport, fail_on: &[FailOn]) -> bool {
+    report.production().any(|p| {
+        fail_on.iter().any(|f| match f {
+            FailOn::Gap => p.status == PackageStatus::Gap,
+            FailOn::Unknown => p.status == PackageStatus::Unknown,
+            FailOn::CrateProblem => p.crates.iter().any(|c| c.state != CrateState::Ok),
+        })
+    })
+}

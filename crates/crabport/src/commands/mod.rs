@@ -1,0 +1,15 @@
+//! One module per subcommand.
+
+mod audit;
+mod explain;
+
+use crate::ExitStatus;
+use crate::cli::{Cli, Command};
+
+pub fn run(cli: &Cli) -> anyhow::Result<ExitStatus> {
+    crate::output::init_color(cli.color);
+    match &cli.command {
+        Command::Audit(args) => audit::run(args, cli.quiet),
+        Command::Explain(args) => explain::run(args),
+    }
+}

@@ -1,0 +1,12 @@
+//! `crabport audit`: every production npm dependency mapped to a maintained
+//! crate (resolved live against the crates.io index) or to a stays-in-Node
+//! decision with its reason.
+
+pub mod audit;
+pub mod codes;
+pub mod index;
+pub mod kb;
+pub mod report;
+
+pub use audit::{AuditOptions, audit, crates_to_resolve, index_info};
+pub use report::AuditReport;
