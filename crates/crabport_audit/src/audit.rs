@@ -133,6 +133,12 @@ pub fn audit(
     }
 
     let native_addons = native_addons(project, kb, options, &packages);
+    for ws in &mut workspaces {
+        ws.summary.native_addons = native_addons
+            .iter()
+            .filter(|a| a.workspaces.contains(&ws.name))
+            .count();
+    }
     for addon in &native_addons {
         for p in packages.iter_mut().filter(|p| p.npm == addon.npm) {
             p.native = true;
@@ -476,8 +482,12 @@ fn native_addons(
         let root_name: HashMap<PkgId, &str> = roots.iter().copied().collect();
         for (id, root) in graph.closure(roots.iter().map(|(id, _)| *id)) {
             let pkg = &graph.packages[id];
-            if pkg.platform_specific {
-                continue; // reported through the package that depends on it
+            // Platform binaries are reported through the package that depends on
+            // them (unless declared directly); build helpers are not addons themselves.
+            if (pkg.platform_specific && !root_name.contains_key(&id))
+                || NATIVE_BUILD_HELPERS.contains(&pkg.name.as_str())
+            {
+                continue;
             }
             let mut evidence = Vec::new();
             let mut confidence = "possible";
@@ -497,11 +507,11 @@ fn native_addons(
                 evidence.push(format!("depends on {helper}"));
                 confidence = "certain";
             }
-            if let Some(dir) = &node_modules {
-                if dir.join(&pkg.name).join("binding.gyp").is_file() {
-                    evidence.push("binding.gyp in node_modules".to_owned());
-                    confidence = "certain";
-                }
+            if let Some(dir) = &node_modules
+                && dir.join(&pkg.name).join("binding.gyp").is_file()
+            {
+                evidence.push("binding.gyp in node_modules".to_owned());
+                confidence = "certain";
             }
             let platform: Vec<&str> = pkg
                 .dependencies

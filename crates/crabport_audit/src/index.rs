@@ -18,6 +18,7 @@ use std::time::{Duration, SystemTime};
 use jiff::Timestamp;
 use tame_index::flock::{FileLock, LockOptions};
 use tame_index::index::SparseIndex;
+use tame_index::index::cache::ValidCacheEntry;
 use tame_index::{IndexKrate, IndexLocation, IndexPath, IndexUrl, KrateName};
 
 /// How to reach the index.
@@ -187,9 +188,13 @@ impl CratesIndex {
                     source,
                 })?
         };
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .timeout_global(Some(options.timeout))
             .http_status_as_error(false)
+            // One kept-alive connection per worker: re-connecting means a DNS
+            // lookup and a TLS handshake per crate.
+            .max_idle_connections(options.concurrency.max(1))
+            .max_idle_connections_per_host(options.concurrency.max(1))
             .user_agent(concat!("crabport/", env!("CARGO_PKG_VERSION")))
             // The OS trust store (and SSL_CERT_FILE): companies put TLS-inspecting
             // proxies and internal mirrors in front of the registry.
@@ -198,8 +203,12 @@ impl CratesIndex {
                     .root_certs(ureq::tls::RootCerts::PlatformVerifier)
                     .build(),
             )
-            .build()
-            .into();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            CachingResolver::default(),
+        );
         Ok(Self {
             sparse,
             lock,
@@ -274,7 +283,7 @@ impl CratesIndex {
 
         if self.options.offline {
             return match (cached_age, missing_age) {
-                (Some(age), _) => self.from_cache(krate, Source::Cache { age }),
+                (Some(age), _) => self.read_cache(krate, Source::Cache { age }),
                 (None, Some(age)) => Lookup::Missing {
                     source: Source::Cache { age },
                 },
@@ -284,7 +293,7 @@ impl CratesIndex {
             };
         }
         if let Some(age) = cached_age.filter(|&a| a < self.options.ttl) {
-            return self.from_cache(krate, Source::Cache { age });
+            return self.read_cache(krate, Source::Cache { age });
         }
         if let Some(age) = missing_age.filter(|&a| a < self.options.ttl) {
             return Lookup::Missing {
@@ -292,7 +301,19 @@ impl CratesIndex {
             };
         }
 
-        match self.fetch(krate) {
+        // Like cargo's net.retry: transient network errors get two more tries.
+        let mut attempt = 0;
+        let fetched = loop {
+            match self.fetch(krate) {
+                Err(e) if attempt < 2 => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(200 * attempt));
+                    let _ = e;
+                }
+                other => break other,
+            }
+        };
+        match fetched {
             Ok(Fetched::Body(body)) => {
                 let _ = std::fs::remove_file(&missing_marker);
                 match IndexKrate::from_slice(&body) {
@@ -310,7 +331,7 @@ impl CratesIndex {
                 if let Ok(file) = std::fs::File::options().write(true).open(&cache_path) {
                     let _ = file.set_modified(SystemTime::now());
                 }
-                self.from_cache(krate, Source::Revalidated)
+                self.read_cache(krate, Source::Revalidated)
             }
             Ok(Fetched::Missing) => {
                 if let Some(parent) = missing_marker.parent() {
@@ -322,7 +343,7 @@ impl CratesIndex {
                 }
             }
             Err(error) => match cached_age {
-                Some(age) => self.from_cache(krate, Source::CacheAfterError { age, error }),
+                Some(age) => self.read_cache(krate, Source::CacheAfterError { age, error }),
                 None => match missing_age {
                     Some(age) => Lookup::Missing {
                         source: Source::CacheAfterError { age, error },
@@ -333,28 +354,57 @@ impl CratesIndex {
         }
     }
 
-    fn from_cache(&self, krate: KrateName<'_>, source: Source) -> Lookup {
-        let entry = match self.sparse.cached_krate(krate, &self.lock) {
-            Ok(Some(entry)) => entry,
-            Ok(None) => {
-                return Lookup::Unavailable {
-                    error: "the cache entry disappeared".into(),
-                };
-            }
+    /// Reads a cache entry, deserialising only the newest normal release
+    /// (a popular crate's entry holds hundreds of versions; an audit needs one).
+    fn read_cache(&self, krate: KrateName<'_>, source: Source) -> Lookup {
+        let path = self.sparse.cache().cache_path(krate);
+        let bytes = match std::fs::read(path.as_std_path()) {
+            Ok(bytes) => bytes,
             Err(e) => {
                 return Lookup::Unavailable {
-                    error: format!("unreadable cache entry: {e}"),
+                    error: format!("unreadable cache entry {path}: {e}"),
                 };
             }
         };
-        match entry.deserialize() {
-            Ok(k) => Lookup::Found {
-                facts: facts(&k),
-                source,
-            },
-            Err(e) => Lookup::Unavailable {
-                error: format!("unreadable cache entry: {e}"),
-            },
+        let entry = match ValidCacheEntry::read(&bytes) {
+            Ok(entry) => entry,
+            Err(e) => {
+                return Lookup::Unavailable {
+                    error: format!("unreadable cache entry {path}: {e}"),
+                };
+            }
+        };
+        let mut parts = tame_index::utils::split(entry.version_entries, 0);
+        let mut candidates: Vec<(semver::Version, &[u8])> = Vec::new();
+        let mut name = None;
+        while let (Some(version), Some(json)) = (parts.next(), parts.next()) {
+            if let Some(v) = std::str::from_utf8(version)
+                .ok()
+                .and_then(|v| v.parse::<semver::Version>().ok())
+            {
+                candidates.push((v, json));
+            }
+        }
+        candidates.sort_by(|a, b| b.0.cmp(&a.0));
+        let mut newest = None;
+        for (version, json) in &candidates {
+            let Ok(parsed) = serde_json::from_slice::<tame_index::IndexVersion>(json) else {
+                continue;
+            };
+            name.get_or_insert_with(|| parsed.name.to_string());
+            if version.pre.is_empty() && !parsed.is_yanked() {
+                newest = Some(version_facts(&parsed));
+                break;
+            }
+        }
+        let Some(name) = name else {
+            return Lookup::Unavailable {
+                error: format!("empty cache entry {path}"),
+            };
+        };
+        Lookup::Found {
+            facts: CrateFacts { name, newest },
+            source,
         }
     }
 
@@ -393,6 +443,39 @@ impl CratesIndex {
     }
 }
 
+/// Resolves each host once per run. ureq resolves on every request, even
+/// over a pooled connection; with hundreds of crates that is hundreds of DNS
+/// queries, which slow resolvers throttle.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: ureq::unversioned::resolver::DefaultResolver,
+    cache:
+        Mutex<std::collections::HashMap<String, ureq::unversioned::resolver::ResolvedSocketAddrs>>,
+}
+
+impl ureq::unversioned::resolver::Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let key = format!(
+            "{:?}://{:?}",
+            uri.scheme_str(),
+            uri.authority().map(|a| a.as_str())
+        );
+        if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(key, addrs.clone());
+        }
+        Ok(addrs)
+    }
+}
+
 enum Fetched {
     Body(Vec<u8>),
     NotModified,
@@ -408,10 +491,18 @@ fn age_of(path: &Path) -> Option<Duration> {
     )
 }
 
-/// The newest normal release and its features, including the implicit
-/// feature of every optional dependency not hidden behind `dep:`.
+/// The newest normal release and its features.
 pub fn facts(krate: &IndexKrate) -> CrateFacts {
-    let newest = krate.highest_normal_version().map(|v| {
+    CrateFacts {
+        name: krate.name().to_owned(),
+        newest: krate.highest_normal_version().map(version_facts),
+    }
+}
+
+/// A release's facts; its features include the implicit feature of every
+/// optional dependency not hidden behind `dep:`.
+fn version_facts(v: &tame_index::IndexVersion) -> VersionFacts {
+    {
         let mut features: BTreeSet<String> = v.features().map(|(k, _)| k.clone()).collect();
         let hidden: BTreeSet<&str> = v
             .features()
@@ -429,10 +520,6 @@ pub fn facts(krate: &IndexKrate) -> CrateFacts {
             features,
             rust_version: v.rust_version.as_ref().map(ToString::to_string),
         }
-    });
-    CrateFacts {
-        name: krate.name().to_owned(),
-        newest,
     }
 }
 

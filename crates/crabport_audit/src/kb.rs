@@ -323,7 +323,7 @@ impl KnowledgeBase {
                 let origin = Origin {
                     file: file.to_owned(),
                     line: position.line,
-                    column: position.column,
+                    column: 1,
                 };
                 let index = kb.entries.len();
                 let key = npm.to_ascii_lowercase();

@@ -54,9 +54,9 @@ pub fn toml_comment(text: &str) -> String {
         .collect()
 }
 
-/// For HTML text and attribute values.
+/// For HTML text and attribute values (control characters dropped).
 pub fn html(text: &str) -> Cow<'_, str> {
-    if !text.contains(['<', '>', '&', '"', '\'']) {
+    if !text.contains(['<', '>', '&', '"', '\'']) && !text.chars().any(char::is_control) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
@@ -67,6 +67,7 @@ pub fn html(text: &str) -> Cow<'_, str> {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            c if c.is_control() => {}
             c => out.push(c),
         }
     }
@@ -98,5 +99,6 @@ mod tests {
     #[test]
     fn html_escapes_quotes() {
         assert_eq!(html("<a href=\"x\">'"), "&lt;a href=&quot;x&quot;&gt;&#39;");
+        assert_eq!(html("evil\x1b[2J"), "evil[2J");
     }
 }

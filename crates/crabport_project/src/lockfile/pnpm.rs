@@ -67,7 +67,11 @@ pub(super) fn parse(path: &Path, text: &str) -> ParseResult {
             name: name.to_owned(),
             version: plain_version.to_owned(),
             dependencies: Vec::new(),
-            has_install_script: flag("requiresBuild"),
+            // pnpm 8 also sets requiresBuild on every optional package it did
+            // not fetch (tslib, wasm fallbacks): only trust it on the others.
+            has_install_script: flag("requiresBuild")
+                && !flag("optional")
+                && !entry_flag(entry, "optional"),
             platform_specific: meta.get("os").is_some()
                 || meta.get("cpu").is_some()
                 || meta.get("libc").is_some(),
@@ -142,6 +146,10 @@ pub(super) fn parse(path: &Path, text: &str) -> ParseResult {
             descriptors: HashMap::new(),
         },
     )))
+}
+
+fn entry_flag(entry: &Value, field: &str) -> bool {
+    entry.get(field).and_then(Value::as_bool).unwrap_or(false)
 }
 
 /// `18.2.0(react@18.2.0)` → `18.2.0`.

@@ -1,0 +1,536 @@
+//! The CLI as a user runs it. The index is the recorded cache under
+//! tests/fixtures/index-cache (re-record with scripts/record-index-cache.sh),
+//! read `--offline` with the clock pinned, so these tests are reproducible
+//! and never touch the network.
+#![allow(clippy::unwrap_used, clippy::print_stderr)] // test helpers panic on purpose
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The day the recorded cache was made; staleness is judged from it.
+const RECORDED_AT: &str = "2026-11-24T00:00:00Z";
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn example() -> PathBuf {
+    workspace_root().join("examples/metrics-service")
+}
+
+fn lockfile_fixture(name: &str) -> PathBuf {
+    workspace_root()
+        .join("crates/crabport_project/tests/fixtures/lockfiles")
+        .join(name)
+}
+
+fn recorded_cache() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/index-cache")
+}
+
+fn crabport() -> Command {
+    let mut cmd = Command::cargo_bin("crabport").unwrap();
+    cmd.env("CRABPORT_NOW", RECORDED_AT)
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .env_remove("CRABPORT_CACHE_DIR");
+    cmd
+}
+
+/// `crabport audit <path> --offline` against the recorded cache.
+fn audit(path: &Path) -> Command {
+    let mut cmd = crabport();
+    cmd.arg("audit")
+        .arg(path)
+        .arg("--offline")
+        .arg("--cache-dir")
+        .arg(recorded_cache());
+    cmd
+}
+
+fn json_of(cmd: &mut Command) -> Value {
+    let out = cmd.arg("--format").arg("json").output().unwrap();
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn schema_validator() -> jsonschema::Validator {
+    let text = std::fs::read_to_string(workspace_root().join("schemas/audit.schema.json")).unwrap();
+    jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
+}
+
+fn assert_valid(report: &Value) {
+    let validator = schema_validator();
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "schema violations:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    let out = crabport().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for sub in ["audit", "explain"] {
+        assert!(text.contains(sub), "{sub} missing from --help:\n{text}");
+    }
+}
+
+#[test]
+fn example_audit_json_snapshot_and_schema() {
+    let report = json_of(&mut audit(&example()));
+    assert_valid(&report);
+    insta::assert_json_snapshot!("metrics_service_audit", report, {
+        ".index.oldest_cache_age_seconds" => "[age]",
+        ".tool_version" => "[version]",
+        ".packages[].knowledge.source" => "[knowledge file:line]",
+    });
+}
+
+#[test]
+fn example_audit_maps_the_seed_stack() {
+    let report = json_of(&mut audit(&example()));
+    let status = |npm: &str| {
+        report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["npm"] == npm)
+            .unwrap_or_else(|| panic!("{npm} not in report"))
+            .clone()
+    };
+    assert_eq!(status("express")["status"], "equivalent");
+    assert_eq!(status("express")["crates"][0]["name"], "axum");
+    assert_eq!(status("@sendgrid/mail")["status"], "gap");
+    assert_eq!(status("@sendgrid/mail")["gap_kind"], "vendor-sdk");
+    assert_eq!(status("class-validator")["gap_kind"], "dynamic");
+    assert_eq!(status("reflect-metadata")["gap_kind"], "dynamic");
+    let pg = &status("pg")["crates"][0];
+    assert_eq!(pg["name"], "sqlx");
+    assert_eq!(
+        pg["features"],
+        serde_json::json!(["runtime-tokio", "postgres"])
+    );
+    assert_eq!(pg["state"], "ok");
+    assert_eq!(report["summary"]["total"], 11);
+    assert_eq!(report["summary"]["unknown"], 0);
+    // Versions come from the real lockfile.
+    assert_eq!(report["lockfile"]["format"], "npm-v3");
+    assert!(
+        status("express")["npm_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("5.")
+    );
+}
+
+#[test]
+fn example_terminal_report_snapshot() {
+    let out = audit(&example()).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\x1b'), "NO_COLOR must strip colours");
+    let text = regex_free_redact_age(&text);
+    insta::assert_snapshot!("metrics_service_terminal", text);
+}
+
+/// The cache age depends on the checkout's file times.
+fn regex_free_redact_age(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.find("from cache (oldest ") {
+            Some(i) => format!(
+                "{}from cache (oldest [age]){}",
+                &l[..i],
+                &l[l[i..].find(')').map_or(l.len(), |j| i + j + 1)..]
+            ),
+            None => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn cargo_toml_block_is_valid_and_complete() {
+    let out = audit(&example()).arg("--cargo-toml").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let doc: toml::Table =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("invalid TOML: {e}\n{text}"));
+    let deps = doc["dependencies"].as_table().unwrap();
+    assert_eq!(
+        deps.len(),
+        doc.len() * deps.len(),
+        "only a [dependencies] table"
+    );
+    let features = |name: &str| -> Vec<String> {
+        deps[name]["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(features("sqlx"), ["postgres", "runtime-tokio"]);
+    assert_eq!(features("tokio"), ["full"]);
+    assert_eq!(features("serde"), ["derive"]);
+    assert_eq!(features("reqwest"), ["json"]);
+    assert!(deps.contains_key("axum") && deps.contains_key("tracing"));
+    // Versions are exact resolved releases, as `cargo add` writes them.
+    let axum = deps["axum"].as_str().unwrap();
+    assert_eq!(axum.split('.').count(), 3, "{axum}");
+    // What stays in Node is explained in comments.
+    assert!(
+        text.contains("# @sendgrid/mail — gap (vendor-sdk)"),
+        "{text}"
+    );
+    assert!(text.contains("# class-validator — gap (dynamic)"), "{text}");
+}
+
+#[test]
+fn markdown_report_has_the_gaps() {
+    let out = audit(&example())
+        .args(["--format", "markdown"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("## crabport audit"));
+    assert!(text.contains("### Stays in Node"));
+    assert!(text.contains("| `@sendgrid/mail` | vendor-sdk |"), "{text}");
+}
+
+#[test]
+fn fail_on_gap_exits_1_and_unknown_alone_exits_0() {
+    audit(&example())
+        .args(["--fail-on", "gap"])
+        .assert()
+        .code(1);
+    audit(&example())
+        .args(["--fail-on", "unknown,crate-problem"])
+        .assert()
+        .code(0);
+}
+
+/// Every lockfile format, made by the real tool, gives the same answer for the same project.
+#[test]
+fn every_lockfile_format_gives_the_same_audit() {
+    let mut reference: Option<(Value, Value)> = None;
+    for format in [
+        "npm-v1",
+        "npm-v2",
+        "npm-v3",
+        "yarn-classic",
+        "yarn-berry",
+        "pnpm-v6",
+        "pnpm-v9",
+    ] {
+        let report = json_of(&mut audit(&lockfile_fixture(format)));
+        assert_valid(&report);
+        assert!(
+            report["warnings"].as_array().unwrap().is_empty(),
+            "{format}: {}",
+            report["warnings"]
+        );
+        let mut packages: Vec<(String, String, String)> = report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["npm"].as_str().unwrap().to_owned(),
+                    p["npm_version"].as_str().unwrap_or("none").to_owned(),
+                    p["dependency_kind"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        packages.sort();
+        let natives: Vec<&str> = report["native_addons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["npm"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            natives,
+            ["bcrypt", "better-sqlite3", "fsevents", "sharp"],
+            "{format}"
+        );
+        let packages = serde_json::to_value(packages).unwrap();
+        let natives = serde_json::to_value(natives).unwrap();
+        match &reference {
+            None => reference = Some((packages, natives)),
+            Some((p, n)) => {
+                assert_eq!(&packages, p, "{format} resolves differently from npm-v1");
+                assert_eq!(&natives, n, "{format}");
+            }
+        }
+        if format != "npm-v1" {
+            let names: Vec<&str> = report["workspaces"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                names,
+                ["@fixture/api", "@fixture/worker"],
+                "{format}: workspaces grouped per package"
+            );
+        }
+    }
+}
+
+#[test]
+fn include_dev_lists_dev_dependencies_separately() {
+    let report = json_of(audit(&lockfile_fixture("npm-v3")).arg("--include-dev"));
+    let dev: Vec<&str> = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["dependency_kind"] == "dev")
+        .map(|p| p["npm"].as_str().unwrap())
+        .collect();
+    assert_eq!(dev, ["prettier", "typescript"]);
+    assert_eq!(report["dev_summary"]["total"], 2);
+    // Production counts are unchanged by --include-dev.
+    let without = json_of(&mut audit(&lockfile_fixture("npm-v3")));
+    assert_eq!(report["summary"], without["summary"]);
+}
+
+#[test]
+fn missing_package_json_is_exit_2_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = audit(tmp.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("package.json") && err.contains("no package.json here"),
+        "{err}"
+    );
+}
+
+#[test]
+fn malformed_package_json_points_at_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("package.json"),
+        "{\n  \"name\": \"x\",\n  \"dependencies\": {\"a\": 1}\n}\n",
+    )
+    .unwrap();
+    let out = audit(tmp.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("package.json:3:25: invalid type: integer `1`, expected a string"),
+        "{err}"
+    );
+}
+
+#[test]
+fn malformed_lockfile_is_exit_2_and_unknown_version_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
+    std::fs::write(
+        tmp.path().join("package.json"),
+        r#"{"dependencies":{"express":"^5"}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("package-lock.json"),
+        "{\"lockfileVersion\": 3,\n\"packages\": {,}}",
+    )
+    .unwrap();
+    let out = audit(tmp.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("package-lock.json:2:"), "{err}");
+
+    std::fs::write(
+        tmp.path().join("package-lock.json"),
+        r#"{"lockfileVersion": 99}"#,
+    )
+    .unwrap();
+    let out = audit(tmp.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("lockfileVersion 99 is not supported"), "{err}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["packages"][0]["npm"], "express");
+    assert_eq!(report["packages"][0]["npm_version"], Value::Null);
+}
+
+#[test]
+fn offline_without_cache_reports_unavailable_never_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = crabport();
+    cmd.arg("audit")
+        .arg(example())
+        .args(["--offline", "--format", "json", "--cache-dir"])
+        .arg(tmp.path());
+    let out = cmd.output().unwrap();
+    assert!(out.status.success());
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let states: std::collections::BTreeSet<&str> = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["crates"].as_array().unwrap().iter())
+        .map(|c| c["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states.into_iter().collect::<Vec<_>>(), ["unavailable"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not missing"));
+}
+
+#[test]
+fn unreachable_registry_degrades_to_the_cache_with_a_warning() {
+    // A registry replacement that refuses connections: every lookup fails fast,
+    // and the (expired) cache answers.
+    let tmp = tempfile::tempdir().unwrap();
+    let cargo_home = tmp.path().join("cargo-home");
+    std::fs::create_dir_all(&cargo_home).unwrap();
+    std::fs::write(
+        cargo_home.join("config.toml"),
+        "[source.crates-io]\nreplace-with = \"mirror\"\n[source.mirror]\nregistry = \"sparse+http://127.0.0.1:9/index/\"\n",
+    )
+    .unwrap();
+    let cache = tmp.path().join("cache");
+    let out = crabport()
+        .env("CARGO_HOME", &cargo_home)
+        .arg("audit")
+        .arg(example())
+        .args([
+            "--format",
+            "json",
+            "--cache-ttl",
+            "0s",
+            "--timeout",
+            "2s",
+            "--cache-dir",
+        ])
+        .arg(&cache)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["index"]["url"], "http://127.0.0.1:9/index/");
+    assert!(report["index"]["unavailable"].as_u64().unwrap() > 0);
+    assert_eq!(report["index"]["fetched"], 0);
+}
+
+#[test]
+fn explain_prints_status_docs_and_rejects_unknown_codes() {
+    let out = crabport().args(["explain", "vendor-sdk"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("vendor-sdk (gap-kind)"), "{text}");
+    assert!(text.contains("reqwest"));
+    let out = crabport().arg("explain").output().unwrap();
+    let list = String::from_utf8(out.stdout).unwrap();
+    for code in [
+        "equivalent",
+        "partial",
+        "std",
+        "not-needed",
+        "gap",
+        "unknown",
+        "stale",
+        "missing",
+        "native-addon",
+    ] {
+        assert!(list.contains(code), "{code} not listed");
+    }
+    crabport()
+        .args(["explain", "no-such-code"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn closed_pipe_exits_quietly() {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("crabport"))
+        .env("CRABPORT_NOW", RECORDED_AT)
+        .arg("audit")
+        .arg(example())
+        .args(["--offline", "--cache-dir"])
+        .arg(recorded_cache())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(status.success(), "exit {status:?}: {err}");
+    assert!(!err.contains("error"), "{err}");
+}
+
+#[test]
+fn untrusted_names_are_escaped_in_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
+    std::fs::write(
+        tmp.path().join("package.json"),
+        r#"{"name":"evil\u001b[2J","dependencies":{"x|<script>`y":"1.0.0"}}"#,
+    )
+    .unwrap();
+    let terminal = String::from_utf8(audit(tmp.path()).output().unwrap().stdout).unwrap();
+    assert!(!terminal.contains('\x1b'), "{terminal:?}");
+    let markdown = String::from_utf8(
+        audit(tmp.path())
+            .args(["--format", "markdown"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        !markdown.chars().any(|c| c.is_control() && c != '\n'),
+        "{markdown:?}"
+    );
+    // The name sits in a code span (rendered literally) and cannot break the table row.
+    let row = markdown
+        .lines()
+        .find(|l| l.contains("script") && l.starts_with("| "))
+        .unwrap();
+    assert_eq!(row.matches('|').count(), 7, "{row}");
+    assert!(row.contains("`x¦<script>'y`"), "{row}");
+    let toml_text = String::from_utf8(
+        audit(tmp.path())
+            .arg("--cargo-toml")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    toml::from_str::<toml::Table>(&toml_text).unwrap();
+}
