@@ -513,6 +513,17 @@ note = "s3"
     }
 
     #[test]
+    fn vendor_scopes_hint_by_scope() {
+        let kb = load("[[vendor]]\nscope = \"@azure\"\nname = \"Microsoft Azure\"\n").unwrap();
+        assert_eq!(
+            kb.vendor_of("@azure/new-thing").unwrap().vendor,
+            "Microsoft Azure"
+        );
+        assert!(kb.vendor_of("azure").is_none());
+        assert!(kb.vendor_of("@azurex/thing").is_none());
+    }
+
+    #[test]
     fn wildcards() {
         assert!(wildcard_match("@types/*", "@types/node"));
         assert!(wildcard_match("lodash.*", "lodash.merge"));

@@ -53,7 +53,7 @@ pub fn terminal(report: &AuditReport, width: usize) -> String {
         }
         out.push('\n');
     }
-    summary(report, &s, &mut out);
+    summary(report, &s, width, &mut out);
     out
 }
 
@@ -125,7 +125,7 @@ fn table(rows: &[&PackageReport], width: usize, s: &Styles) -> String {
     )
 }
 
-fn summary(report: &AuditReport, s: &Styles, out: &mut String) {
+fn summary(report: &AuditReport, s: &Styles, width: usize, out: &mut String) {
     let sum = &report.summary;
     let _ = writeln!(out, "{}", paint(s.heading, "Summary"));
     let _ = writeln!(
@@ -159,7 +159,7 @@ fn summary(report: &AuditReport, s: &Styles, out: &mut String) {
             sum.not_needed
         );
     }
-    gaps(report, sum, s, out);
+    gaps(report, sum, s, width, out);
     let problems = crate_problems(report);
     if !problems.is_empty() {
         let _ = writeln!(
@@ -230,7 +230,7 @@ fn summary(report: &AuditReport, s: &Styles, out: &mut String) {
     }
 }
 
-fn gaps(report: &AuditReport, sum: &Summary, s: &Styles, out: &mut String) {
+fn gaps(report: &AuditReport, sum: &Summary, s: &Styles, width: usize, out: &mut String) {
     let gaps = stays_in_node(report);
     if gaps.is_empty() {
         let _ = writeln!(out, "  {} nothing has to stay in Node", paint(s.good, "✓"));
@@ -255,18 +255,24 @@ fn gaps(report: &AuditReport, sum: &Summary, s: &Styles, out: &mut String) {
         .map(|p| p.npm.chars().count())
         .max()
         .unwrap_or(0);
+    let indent = 6 + name_width + 2 + 10 + 2;
     for p in gaps {
         let kind = p.gap_kind.map_or("", |k| k.code());
-        let _ = writeln!(
-            out,
-            "      {:<name_width$}  {:<10}  {}",
-            escape::terminal(&p.npm),
-            kind,
-            paint(
-                s.dim,
-                &escape::terminal(first_sentence(p.note.as_deref().unwrap_or_default()))
-            )
-        );
+        let note =
+            escape::terminal(first_sentence(p.note.as_deref().unwrap_or_default())).into_owned();
+        let wrapped = crate::table::wrap(&note, width.saturating_sub(indent).max(30));
+        for (i, line) in wrapped.iter().enumerate() {
+            if i == 0 {
+                let _ = writeln!(
+                    out,
+                    "      {:<name_width$}  {kind:<10}  {}",
+                    escape::terminal(&p.npm),
+                    paint(s.dim, line)
+                );
+            } else {
+                let _ = writeln!(out, "{}{}", " ".repeat(indent), paint(s.dim, line));
+            }
+        }
     }
 }
 
