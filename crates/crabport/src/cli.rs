@@ -76,6 +76,10 @@ pub struct AuditArgs {
     #[arg(long, value_enum, value_delimiter = ',')]
     pub fail_on: Vec<FailOn>,
 
+    /// Ask the npm registry about unknown packages (native addon? front end? deprecated?) for unverified hints.
+    #[arg(long)]
+    pub npm_hints: bool,
+
     /// Use only the local index cache; never touch the network.
     #[arg(long)]
     pub offline: bool,

@@ -18,6 +18,7 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct AuditConfig {
     pub include_dev: Option<bool>,
+    pub npm_hints: Option<bool>,
     #[serde(default)]
     pub fail_on: Vec<FailOn>,
     pub stale_after_months: Option<u32>,

@@ -534,3 +534,130 @@ fn untrusted_names_are_escaped_in_every_format() {
     .unwrap();
     toml::from_str::<toml::Table>(&toml_text).unwrap();
 }
+
+/// `--npm-hints` against a real HTTP server standing in for the registry.
+#[test]
+fn npm_hints_come_from_the_registry_and_are_unverified() {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        for stream in listener.incoming().take(2) {
+            let mut stream = stream.unwrap();
+            let mut request_line = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            reader.read_line(&mut request_line).unwrap();
+            // Drain the headers.
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap() > 2 {
+                line.clear();
+            }
+            let body = if request_line.contains("/zz-native-thing/1.2.3 ") {
+                r#"{"name":"zz-native-thing","version":"1.2.3","gypfile":true}"#
+            } else if request_line.contains("/@zz%2fwidget/latest ") {
+                r#"{"name":"@zz/widget","peerDependencies":{"react":"^19"},"deprecated":"use @zz/widget2"}"#
+            } else {
+                ""
+            };
+            let status = if body.is_empty() {
+                "404 Not Found"
+            } else {
+                "200 OK"
+            };
+            write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+        }
+    });
+
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
+    std::fs::write(
+        tmp.path().join("package.json"),
+        r#"{"dependencies":{"zz-native-thing":"1.2.3","@zz/widget":"^1"}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("package-lock.json"),
+        r#"{"lockfileVersion":3,"packages":{"":{"dependencies":{"zz-native-thing":"1.2.3"}},"node_modules/zz-native-thing":{"version":"1.2.3"}}}"#,
+    )
+    .unwrap();
+    let out = crabport()
+        .env("npm_config_registry", format!("http://127.0.0.1:{port}"))
+        .arg("audit")
+        .arg(tmp.path())
+        .args([
+            "--npm-hints",
+            "--format",
+            "json",
+            "--concurrency",
+            "1",
+            "--cache-dir",
+        ])
+        .arg(tmp.path().join("index-cache"))
+        .output()
+        .unwrap();
+    server.join().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hints = |npm: &str| -> Vec<(String, bool)> {
+        report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["npm"] == npm)
+            .unwrap()["hints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["kind"].as_str().unwrap().to_owned(),
+                    h["verified"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        hints("zz-native-thing"),
+        [("native-addon".to_owned(), false)]
+    );
+    assert_eq!(
+        hints("@zz/widget"),
+        [
+            ("browser-package".to_owned(), false),
+            ("deprecated".to_owned(), false)
+        ]
+    );
+    assert_eq!(
+        report["summary"]["unknown"], 2,
+        "hints never change the status"
+    );
+}
+
+/// A snapshot no test asserts any more is a stale claim about the output.
+#[test]
+fn no_orphaned_snapshots() {
+    let source = include_str!("cli.rs");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let file = entry.unwrap().file_name().into_string().unwrap();
+        let Some(name) = file
+            .strip_prefix("cli__")
+            .and_then(|f| f.strip_suffix(".snap"))
+        else {
+            panic!("unexpected file in tests/snapshots: {file}");
+        };
+        assert!(
+            source.contains(&format!("\"{name}\"")),
+            "orphaned snapshot {file}"
+        );
+    }
+}

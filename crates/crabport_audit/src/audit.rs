@@ -9,6 +9,7 @@ use crabport_project::{Dependency, DependencyKind, DependencySource, Member, Pkg
 
 use crate::index::{Lookup, Source};
 use crate::kb::{CrateSpec, KnowledgeBase, Match};
+use crate::npm::NpmFacts;
 use crate::report::{
     AuditReport, CrateReport, CrateState, GapKindCounts, Hint, IndexInfo, KnowledgeRef,
     LockfileInfo, NativeAddon, PackageReport, PackageStatus, SCHEMA_VERSION, Summary,
@@ -25,7 +26,7 @@ pub struct AuditOptions {
 }
 
 /// npm packages that build or load native code; depending on one is evidence.
-const NATIVE_BUILD_HELPERS: &[&str] = &[
+pub(crate) const NATIVE_BUILD_HELPERS: &[&str] = &[
     "node-gyp-build",
     "node-gyp",
     "bindings",
@@ -76,6 +77,27 @@ pub fn crates_to_resolve(
     names.into_iter().collect()
 }
 
+/// Unknown registry packages and their resolved versions: what `--npm-hints`
+/// asks the npm registry about.
+pub fn unknown_packages(
+    project: &Project,
+    kb: &KnowledgeBase,
+    options: &AuditOptions,
+) -> Vec<(String, Option<String>)> {
+    let mut out = BTreeMap::new();
+    for member in &project.members {
+        for dep in audited_dependencies(member, options) {
+            if dep.source() == DependencySource::Registry && kb.lookup(&dep.package).is_none() {
+                let version = project
+                    .resolved(member, dep)
+                    .map(|(_, p)| p.version.clone());
+                out.entry(dep.package.clone()).or_insert(version);
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// A crate that might share an unknown npm package's name (unscoped names
 /// that are valid crate names only).
 fn same_name_candidate(npm: &str) -> Option<String> {
@@ -93,6 +115,7 @@ pub fn audit(
     project: &Project,
     kb: &KnowledgeBase,
     lookups: &HashMap<String, Lookup>,
+    npm: &HashMap<String, NpmFacts>,
     index: IndexInfo,
     options: &AuditOptions,
 ) -> AuditReport {
@@ -111,7 +134,9 @@ pub fn audit(
             let resolved = project
                 .resolved(member, dep)
                 .map(|(_, p)| p.version.clone());
-            packages.push(package_report(member, dep, resolved, kb, lookups, &resolve));
+            packages.push(package_report(
+                member, dep, resolved, kb, lookups, npm, &resolve,
+            ));
         }
         let member_packages = &packages[start..];
         // The root of a workspace often declares nothing but tooling; leave it out then.
@@ -205,6 +230,7 @@ fn package_report(
     npm_version: Option<String>,
     kb: &KnowledgeBase,
     lookups: &HashMap<String, Lookup>,
+    npm: &HashMap<String, NpmFacts>,
     resolve: &dyn Fn(&CrateSpec) -> CrateReport,
 ) -> PackageReport {
     let base = PackageReport {
@@ -256,14 +282,52 @@ fn package_report(
             }
         }
         None => PackageReport {
-            hints: unknown_hints(&dep.package, kb, lookups),
+            hints: unknown_hints(&dep.package, kb, lookups, npm.get(&dep.package)),
             ..base
         },
     }
 }
 
-fn unknown_hints(npm: &str, kb: &KnowledgeBase, lookups: &HashMap<String, Lookup>) -> Vec<Hint> {
+fn unknown_hints(
+    npm: &str,
+    kb: &KnowledgeBase,
+    lookups: &HashMap<String, Lookup>,
+    metadata: Option<&NpmFacts>,
+) -> Vec<Hint> {
     let mut hints = Vec::new();
+    if let Some(facts) = metadata {
+        let from_npm = [
+            (
+                "native-addon",
+                facts
+                    .native
+                    .as_ref()
+                    .map(|e| format!("npm metadata: {e}; a Rust port replaces it too")),
+            ),
+            (
+                "browser-package",
+                facts.browser.as_ref().map(|e| {
+                    format!("npm metadata: {e}; it belongs in the front end, not the server port")
+                }),
+            ),
+            (
+                "deprecated",
+                facts
+                    .deprecated
+                    .as_ref()
+                    .map(|m| format!("npm marks this package deprecated: {m}")),
+            ),
+        ];
+        for (kind, message) in from_npm {
+            if let Some(message) = message {
+                hints.push(Hint {
+                    kind,
+                    message,
+                    verified: false,
+                });
+            }
+        }
+    }
     if let Some(vendor) = kb.vendor_of(npm) {
         hints.push(Hint {
             kind: "vendor-scope",

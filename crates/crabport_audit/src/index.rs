@@ -11,8 +11,6 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use jiff::Timestamp;
@@ -188,27 +186,7 @@ impl CratesIndex {
                     source,
                 })?
         };
-        let config = ureq::Agent::config_builder()
-            .timeout_global(Some(options.timeout))
-            .http_status_as_error(false)
-            // One kept-alive connection per worker: re-connecting means a DNS
-            // lookup and a TLS handshake per crate.
-            .max_idle_connections(options.concurrency.max(1))
-            .max_idle_connections_per_host(options.concurrency.max(1))
-            .user_agent(concat!("crabport/", env!("CARGO_PKG_VERSION")))
-            // The OS trust store (and SSL_CERT_FILE): companies put TLS-inspecting
-            // proxies and internal mirrors in front of the registry.
-            .tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                    .build(),
-            )
-            .build();
-        let agent = ureq::Agent::with_parts(
-            config,
-            ureq::unversioned::transport::DefaultConnector::new(),
-            CachingResolver::default(),
-        );
+        let agent = crate::net::agent(options.timeout, options.concurrency);
         Ok(Self {
             sparse,
             lock,
@@ -231,39 +209,18 @@ impl CratesIndex {
     /// Looks up every name, `concurrency` at a time; `on_done` is called once
     /// per finished name (for a progress bar). Results are in input order.
     pub fn lookup_all(&self, names: &[String], on_done: &(dyn Fn(&str) + Sync)) -> Vec<Lookup> {
-        let next = AtomicUsize::new(0);
-        let results: Vec<Mutex<Option<Lookup>>> = names.iter().map(|_| Mutex::new(None)).collect();
-        let workers = self
-            .options
-            .concurrency
-            .clamp(1, 64)
-            .min(names.len().max(1));
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(name) = names.get(i) else { break };
-                        let lookup = self.lookup(name);
-                        if let Ok(mut slot) = results[i].lock() {
-                            *slot = Some(lookup);
-                        }
-                        on_done(name);
-                    }
-                });
-            }
-        });
-        results
-            .into_iter()
-            .map(|slot| {
-                slot.into_inner()
-                    .ok()
-                    .flatten()
-                    .unwrap_or(Lookup::Unavailable {
-                        error: "lookup did not complete".into(),
-                    })
+        crate::net::parallel_map(names, self.options.concurrency, &|name: &String| {
+            let lookup = self.lookup(name);
+            on_done(name);
+            lookup
+        })
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or(Lookup::Unavailable {
+                error: "lookup did not complete".into(),
             })
-            .collect()
+        })
+        .collect()
     }
 
     /// Looks up one crate.
@@ -440,39 +397,6 @@ impl CratesIndex {
             .parse_remote_response(krate, &response, true, &self.lock)
             .map_err(|e| e.to_string())?;
         Ok(Fetched::Body(response.into_body()))
-    }
-}
-
-/// Resolves each host once per run. ureq resolves on every request, even
-/// over a pooled connection; with hundreds of crates that is hundreds of DNS
-/// queries, which slow resolvers throttle.
-#[derive(Debug, Default)]
-struct CachingResolver {
-    inner: ureq::unversioned::resolver::DefaultResolver,
-    cache:
-        Mutex<std::collections::HashMap<String, ureq::unversioned::resolver::ResolvedSocketAddrs>>,
-}
-
-impl ureq::unversioned::resolver::Resolver for CachingResolver {
-    fn resolve(
-        &self,
-        uri: &http::Uri,
-        config: &ureq::config::Config,
-        timeout: ureq::unversioned::transport::NextTimeout,
-    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
-        let key = format!(
-            "{:?}://{:?}",
-            uri.scheme_str(),
-            uri.authority().map(|a| a.as_str())
-        );
-        if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-            return Ok(hit);
-        }
-        let addrs = self.inner.resolve(uri, config, timeout)?;
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(key, addrs.clone());
-        }
-        Ok(addrs)
     }
 }
 

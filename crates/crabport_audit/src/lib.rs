@@ -6,7 +6,9 @@ pub mod audit;
 pub mod codes;
 pub mod index;
 pub mod kb;
+mod net;
+pub mod npm;
 pub mod report;
 
-pub use audit::{AuditOptions, audit, crates_to_resolve, index_info};
+pub use audit::{AuditOptions, audit, crates_to_resolve, index_info, unknown_packages};
 pub use report::AuditReport;

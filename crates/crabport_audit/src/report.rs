@@ -103,7 +103,8 @@ pub struct CrateReport {
 /// A hint about a package the knowledge base does not know. Never a verdict.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hint {
-    /// `vendor-scope`, `same-name-crate`, `native-addon`, `not-from-registry`.
+    /// `vendor-scope`, `same-name-crate`, `native-addon`, `browser-package`,
+    /// `deprecated` (the last three from npm metadata, `--npm-hints`), `not-from-registry`.
     pub kind: &'static str,
     pub message: String,
     /// Always `false`: a hint is a lead to check, not a fact.

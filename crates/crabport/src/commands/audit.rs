@@ -60,7 +60,39 @@ pub fn run(args: &AuditArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     bar.finish_and_clear();
     let lookups: HashMap<String, _> = names.into_iter().zip(results).collect();
     let info = crabport_audit::index_info(index.url(), args.offline, &lookups);
-    let report = crabport_audit::audit(&project, &kb, &lookups, info, &options);
+
+    let mut npm_facts = HashMap::new();
+    let mut npm_warning = None;
+    if (args.npm_hints || config.npm_hints.unwrap_or(false)) && !args.offline {
+        let unknown = crabport_audit::unknown_packages(&project, &kb, &options);
+        if !unknown.is_empty() {
+            let registry = crabport_audit::npm::registry_url(&args.path);
+            let options = index.options();
+            let fetched = crabport_audit::npm::fetch_all(
+                &registry,
+                &unknown,
+                options.timeout,
+                options.concurrency,
+            );
+            let failures: Vec<String> = fetched
+                .values()
+                .filter_map(|r| r.as_ref().err().cloned())
+                .collect();
+            if let Some(first) = failures.first() {
+                npm_warning = Some(format!(
+                    "--npm-hints: {} of {} unknown package(s) could not be read from {registry} (first: {first})",
+                    failures.len(),
+                    unknown.len()
+                ));
+            }
+            npm_facts = fetched
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v.ok()?)))
+                .collect();
+        }
+    }
+    let mut report = crabport_audit::audit(&project, &kb, &lookups, &npm_facts, info, &options);
+    report.warnings.extend(npm_warning);
 
     if args.format != OutputFormat::Terminal || args.cargo_toml {
         // The terminal report carries its warnings in its summary; others get them on stderr.
