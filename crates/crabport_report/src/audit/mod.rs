@@ -54,24 +54,24 @@ fn first_sentence(note: &str) -> &str {
     &note[..end]
 }
 
-/// Packages that stay in Node (gaps), distinct by name, in report order.
-fn stays_in_node(report: &AuditReport) -> Vec<&PackageReport> {
+/// Production packages with `status`, distinct by name, in report order.
+fn distinct_with_status(report: &AuditReport, status: PackageStatus) -> Vec<&PackageReport> {
     let mut seen = std::collections::BTreeSet::new();
     report
         .production()
-        .filter(|p| p.status == PackageStatus::Gap)
+        .filter(|p| p.status == status)
         .filter(|p| seen.insert(p.npm.as_str()))
         .collect()
 }
 
-/// Unknown packages, distinct by name.
+/// Packages that stay in Node (gaps).
+fn stays_in_node(report: &AuditReport) -> Vec<&PackageReport> {
+    distinct_with_status(report, PackageStatus::Gap)
+}
+
+/// Packages the knowledge base does not know.
 fn unknowns(report: &AuditReport) -> Vec<&PackageReport> {
-    let mut seen = std::collections::BTreeSet::new();
-    report
-        .production()
-        .filter(|p| p.status == PackageStatus::Unknown)
-        .filter(|p| seen.insert(p.npm.as_str()))
-        .collect()
+    distinct_with_status(report, PackageStatus::Unknown)
 }
 
 /// Recommended crates that are not `ok`, with the package that suggests them.
