@@ -24,7 +24,9 @@ pub struct Cli {
 pub enum Command {
     /// Map every production npm dependency to a maintained crate, or to a stays-in-Node decision.
     Audit(AuditArgs),
-    /// Print the documentation of a status, gap kind, crate state or finding code.
+    /// Find the TypeScript/JavaScript that will fight the borrow checker, with the Rust that replaces it.
+    Scan(ScanArgs),
+    /// Print the documentation of a scan rule, status, gap kind, crate state or finding code.
     Explain(ExplainArgs),
 }
 
@@ -103,6 +105,33 @@ pub struct AuditArgs {
     /// Per-request timeout (e.g. 10s).
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+}
+
+/// `--fail-on` for scan: findings at or above this severity fail the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeverityArg {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan [default: .]. Finding paths are relative to the first directory.
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
+    pub format: OutputFormat,
+
+    /// Exit with 1 when findings at or above this severity exist.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+
+    /// Skip paths matching this glob (gitignore syntax; repeatable). node_modules, dist, build and coverage are always skipped.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]

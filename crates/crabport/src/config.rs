@@ -12,6 +12,22 @@ use crate::cli::FailOn;
 pub struct Config {
     #[serde(default)]
     pub audit: AuditConfig,
+    #[serde(default)]
+    pub scan: ScanConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanConfig {
+    /// Rule codes to switch off.
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// Per-rule severity: `{ "explicit-any" = "info" }`.
+    #[serde(default)]
+    pub severity: std::collections::BTreeMap<String, crate::cli::SeverityArg>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    pub fail_on: Option<crate::cli::SeverityArg>,
 }
 
 #[derive(Debug, Default, Deserialize)]

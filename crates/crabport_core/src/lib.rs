@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod escape;
+pub mod finding;
 pub mod input;
 
 pub use input::{InputError, LineIndex, Position};

@@ -3,6 +3,7 @@
 //! that came from the scanned project.
 
 pub mod audit;
+pub mod scan;
 mod style;
 pub mod table;
 

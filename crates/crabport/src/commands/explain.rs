@@ -14,18 +14,17 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitStatus> {
         let mut out =
             String::from("Codes crabport prints (crabport explain <code> for details):\n\n");
         let width = CODES.iter().map(|c| c.code.len()).max().unwrap_or(0);
-        let kind_width = CODES.iter().map(|c| c.kind.len()).max().unwrap_or(0);
         for c in CODES {
-            let _ = writeln!(
-                out,
-                "  {:<width$}  {:<kind_width$}  {}",
-                c.code, c.kind, c.summary
-            );
+            let _ = writeln!(out, "  {:<width$}  {:<11}  {}", c.code, c.kind, c.summary);
         }
         print_report(&out)?;
         return Ok(ExitStatus::Success);
     };
     let normalized = code.trim().to_ascii_lowercase().replace('_', "-");
+    if let Some(rule) = crabport_scan::rules::find(&normalized) {
+        print_report(&rule_doc(rule.doc(), rule.default_severity()))?;
+        return Ok(ExitStatus::Success);
+    }
     let Some(doc) = find(&normalized) else {
         anyhow::bail!("unknown code {code:?}; `crabport explain` lists every code");
     };
@@ -36,4 +35,47 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitStatus> {
     }
     print_report(&out)?;
     Ok(ExitStatus::Success)
+}
+
+/// A scan rule's documentation: the same text the rule file holds.
+fn rule_doc(
+    doc: &crabport_scan::rule::RuleDoc,
+    severity: crabport_core::finding::Severity,
+) -> String {
+    let mut out = format!(
+        "{} (scan rule, {})\n\n{}\n\n",
+        doc.code,
+        severity.code(),
+        doc.summary
+    );
+    out.push_str("Why it hurts in Rust\n");
+    for line in wrap(doc.why, 88) {
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = write!(out, "\nJavaScript / TypeScript\n{}", indent(doc.js_example));
+    if let Some(naive) = doc.naive_rust {
+        let _ = write!(
+            out,
+            "\nThe naive Rust port (fails with error[{}])\n{}",
+            naive.error,
+            indent(naive.code)
+        );
+    }
+    let _ = write!(out, "\nIdiomatic Rust\n{}", indent(doc.idiomatic_rust));
+    if let Some(output) = doc.idiomatic_output {
+        let _ = write!(out, "\nOutput\n{}", indent(output));
+    }
+    out
+}
+
+fn indent(code: &str) -> String {
+    code.lines()
+        .map(|l| {
+            if l.is_empty() {
+                "\n".to_owned()
+            } else {
+                format!("    {l}\n")
+            }
+        })
+        .collect()
 }

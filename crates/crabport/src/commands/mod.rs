@@ -2,6 +2,7 @@
 
 mod audit;
 mod explain;
+mod scan;
 
 use crate::ExitStatus;
 use crate::cli::{Cli, Command};
@@ -10,6 +11,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitStatus> {
     crate::output::init_color(cli.color);
     match &cli.command {
         Command::Audit(args) => audit::run(args, cli.quiet),
+        Command::Scan(args) => scan::run(args, cli.quiet),
         Command::Explain(args) => explain::run(args),
     }
 }

@@ -1,0 +1,77 @@
+//! `crabport scan`: walk → parse once per file → every rule → render.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail};
+
+use crabport_core::finding::Severity;
+use crabport_scan::{ScanOptions, rules};
+
+use crate::ExitStatus;
+use crate::cli::{OutputFormat, ScanArgs, SeverityArg};
+use crate::config::Config;
+use crate::output::{print_report, progress};
+
+fn severity(arg: SeverityArg) -> Severity {
+    match arg {
+        SeverityArg::Info => Severity::Info,
+        SeverityArg::Warning => Severity::Warning,
+        SeverityArg::Error => Severity::Error,
+    }
+}
+
+pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
+    let paths: Vec<PathBuf> = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    for path in &paths {
+        if !path.exists() {
+            bail!("{}: no such file or directory", path.display());
+        }
+    }
+    // Paths in findings are relative to the first directory given (the project).
+    let base = paths
+        .iter()
+        .find(|p| p.is_dir())
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let config = Config::load(&base)?.scan;
+    for code in config.disable.iter().chain(config.severity.keys()) {
+        if rules::find(code).is_none() {
+            bail!(
+                "crabport.toml: [scan] names an unknown rule {code:?}; `crabport explain` lists the rules"
+            );
+        }
+    }
+    let mut exclude = config.exclude.clone();
+    exclude.extend(args.exclude.iter().cloned());
+    let options = ScanOptions {
+        disabled: config.disable.clone(),
+        severity: config
+            .severity
+            .iter()
+            .map(|(k, v)| (k.clone(), severity(*v)))
+            .collect(),
+        exclude,
+    };
+    let bar = progress(0, quiet, "scanning");
+    let report =
+        crabport_scan::scan(&base, &paths, &options, &|| bar.inc(1)).map_err(|e| anyhow!(e))?;
+    bar.finish_and_clear();
+
+    let text = match args.format {
+        OutputFormat::Terminal => crabport_report::scan::terminal(&report),
+        OutputFormat::Json => crabport_report::scan::json(&report)?,
+        OutputFormat::Markdown => {
+            bail!("--format markdown is not available for scan yet (terminal, json)")
+        }
+    };
+    print_report(&text)?;
+    let threshold = args.fail_on.or(config.fail_on).map(severity);
+    Ok(match threshold {
+        Some(t) if report.findings.iter().any(|f| f.severity >= t) => ExitStatus::Failure,
+        _ => ExitStatus::Success,
+    })
+}

@@ -1,0 +1,300 @@
+//! `crabport scan`: the TypeScript/JavaScript that will fight the borrow
+//! checker, each finding with the Rust idiom that replaces it.
+//!
+//! One oxc parse and one semantic model per file; every rule runs over it.
+//! Files are processed in parallel and dropped as soon as they are done.
+
+pub mod context;
+pub mod mutation;
+pub mod rule;
+pub mod rules;
+pub mod walk;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use oxc_allocator::Allocator;
+use oxc_parser::Parser;
+use oxc_semantic::SemanticBuilder;
+use oxc_span::SourceType;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crabport_core::finding::{Confidence, Finding, Severity};
+use crabport_core::{LineIndex, Position};
+
+use crate::context::FileContext;
+use crate::rule::Rule;
+
+/// Per-rule settings from crabport.toml.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// Rules switched off.
+    pub disabled: Vec<String>,
+    /// Severity overrides.
+    pub severity: BTreeMap<String, Severity>,
+    /// Extra exclude globs.
+    pub exclude: Vec<String>,
+}
+
+/// What a scan found.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanReport {
+    pub findings: Vec<Finding>,
+    pub summary: ScanSummary,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ScanSummary {
+    pub files: usize,
+    pub lines: usize,
+    pub skipped_minified: usize,
+    pub suppressed: usize,
+    /// Findings per rule.
+    pub by_rule: BTreeMap<&'static str, usize>,
+    /// Weighted findings per 1,000 lines, per directory, worst first.
+    pub friction: Vec<DirectoryFriction>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DirectoryFriction {
+    pub directory: String,
+    pub lines: usize,
+    pub findings: usize,
+    /// Σ severity weight (info 1, warning 3, error 5) per 1,000 lines.
+    pub friction: f64,
+    /// Files in the directory with the most weighted findings.
+    pub worst_files: Vec<String>,
+}
+
+/// The rule code of a file that does not parse.
+pub const PARSE_ERROR: &str = "parse-error";
+
+struct FileResult {
+    path: String,
+    lines: usize,
+    findings: Vec<Finding>,
+    suppressed: usize,
+    minified: bool,
+}
+
+/// Scans `roots`; paths in findings are relative to `base`.
+///
+/// # Errors
+/// Bad exclude globs.
+pub fn scan(
+    base: &Path,
+    roots: &[PathBuf],
+    options: &ScanOptions,
+    on_file: &(dyn Fn() + Sync),
+) -> Result<ScanReport, String> {
+    let files = walk::source_files(roots, &options.exclude)?;
+    let rules: Vec<&dyn Rule> = rules::ALL
+        .iter()
+        .copied()
+        .filter(|r| !options.disabled.iter().any(|d| d == r.code()))
+        .collect();
+    let results: Vec<FileResult> = files
+        .par_iter()
+        .map(|path| {
+            let result = scan_file(base, path, &rules, options);
+            on_file();
+            result
+        })
+        .collect();
+    let mut report = ScanReport {
+        findings: Vec::new(),
+        summary: ScanSummary::default(),
+    };
+    let mut per_file = Vec::new();
+    for r in results {
+        if r.minified {
+            report.summary.skipped_minified += 1;
+            continue;
+        }
+        report.summary.files += 1;
+        report.summary.lines += r.lines;
+        report.summary.suppressed += r.suppressed;
+        let weight: u32 = r.findings.iter().map(|f| f.severity.weight()).sum();
+        per_file.push(FileWeight {
+            path: r.path.clone(),
+            lines: r.lines,
+            findings: r.findings.len(),
+            weight,
+        });
+        report.findings.extend(r.findings);
+    }
+    for f in &report.findings {
+        *report.summary.by_rule.entry(f.rule).or_default() += 1;
+    }
+    report.summary.friction = friction(&per_file);
+    Ok(report)
+}
+
+fn scan_file(base: &Path, path: &Path, rules: &[&dyn Rule], options: &ScanOptions) -> FileResult {
+    let display = path
+        .strip_prefix(base)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/");
+    let mut result = FileResult {
+        path: display.clone(),
+        lines: 0,
+        findings: Vec::new(),
+        suppressed: 0,
+        minified: false,
+    };
+    let source = match std::fs::read_to_string(path) {
+        Ok(s) => s,
+        Err(e) => {
+            result.findings.push(file_finding(
+                &display,
+                Position { line: 1, column: 1 },
+                format!("cannot read the file: {e}"),
+                "",
+            ));
+            return result;
+        }
+    };
+    if walk::looks_minified(&source) {
+        result.minified = true;
+        return result;
+    }
+    result.lines = source.lines().count();
+    let source_type = SourceType::from_path(path).unwrap_or_default();
+    let allocator = Allocator::default();
+    let parsed = Parser::new(&allocator, &source, source_type).parse();
+    if parsed.panicked || parsed.diagnostics.has_errors() {
+        let lines = LineIndex::new(&source);
+        let (position, message) = parsed.diagnostics.errors().next().map_or_else(
+            || {
+                (
+                    Position { line: 1, column: 1 },
+                    "the file does not parse".to_owned(),
+                )
+            },
+            |e| {
+                let offset = e.labels.first().map_or(0, |l| l.offset());
+                (lines.position(offset as usize), e.message.to_string())
+            },
+        );
+        let snippet = source
+            .lines()
+            .nth(position.line.saturating_sub(1))
+            .unwrap_or_default();
+        result
+            .findings
+            .push(file_finding(&display, position, message, snippet));
+        return result;
+    }
+    let semantic = SemanticBuilder::new()
+        .with_build_nodes(true)
+        .build(&parsed.program)
+        .semantic;
+    let ctx = FileContext::new(&display, &source, &semantic);
+    let mut findings = Vec::new();
+    for rule in rules {
+        let start = findings.len();
+        rule.check(&ctx, &mut findings);
+        if let Some(severity) = options.severity.get(rule.code()) {
+            for f in &mut findings[start..] {
+                f.severity = *severity;
+            }
+        }
+    }
+    let source_lines: Vec<&str> = source.lines().collect();
+    let before = findings.len();
+    findings.retain(|f| !suppressed(&source_lines, f));
+    result.suppressed = before - findings.len();
+    findings.sort_by_key(|f| (f.line, f.column, f.rule));
+    result.findings = findings;
+    result
+}
+
+fn file_finding(path: &str, at: Position, message: String, snippet: &str) -> Finding {
+    Finding {
+        rule: PARSE_ERROR,
+        severity: Severity::Error,
+        confidence: Confidence::High,
+        file: path.to_owned(),
+        line: at.line,
+        column: at.column,
+        end_line: at.line,
+        end_column: at.column,
+        message,
+        help: "crabport could not analyse this file; the rest of the scan went on".into(),
+        snippet: snippet.to_owned(),
+    }
+}
+
+/// `// crabport-ignore <rule>: <reason>` on the line before the finding.
+fn suppressed(lines: &[&str], finding: &Finding) -> bool {
+    let Some(previous) = finding.line.checked_sub(2).and_then(|i| lines.get(i)) else {
+        return false;
+    };
+    let Some(rest) = previous.trim().strip_prefix("// crabport-ignore ") else {
+        return false;
+    };
+    match rest.split_once(':') {
+        Some((rule, reason)) => rule.trim() == finding.rule && !reason.trim().is_empty(),
+        None => false,
+    }
+}
+
+/// Per-file figures that feed the friction table.
+struct FileWeight {
+    path: String,
+    lines: usize,
+    findings: usize,
+    weight: u32,
+}
+
+#[derive(Default)]
+struct DirTotals {
+    lines: usize,
+    findings: usize,
+    weight: u32,
+    files: Vec<(u32, String)>,
+}
+
+fn friction(per_file: &[FileWeight]) -> Vec<DirectoryFriction> {
+    let mut dirs: BTreeMap<String, DirTotals> = BTreeMap::new();
+    for file in per_file {
+        let dir = file
+            .path
+            .rsplit_once('/')
+            .map_or(".", |(d, _)| d)
+            .to_owned();
+        let totals = dirs.entry(dir).or_default();
+        totals.lines += file.lines;
+        totals.findings += file.findings;
+        totals.weight += file.weight;
+        if file.weight > 0 {
+            totals.files.push((file.weight, file.path.clone()));
+        }
+    }
+    let mut out: Vec<DirectoryFriction> = dirs
+        .into_iter()
+        .map(|(directory, mut t)| {
+            t.files
+                .sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            DirectoryFriction {
+                directory,
+                lines: t.lines,
+                findings: t.findings,
+                friction: if t.lines == 0 {
+                    0.0
+                } else {
+                    f64::from(t.weight) * 1000.0 / t.lines as f64
+                },
+                worst_files: t.files.into_iter().take(3).map(|(_, p)| p).collect(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.friction
+            .total_cmp(&a.friction)
+            .then_with(|| a.directory.cmp(&b.directory))
+    });
+    out
+}

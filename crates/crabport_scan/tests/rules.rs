@@ -1,0 +1,129 @@
+//! Fixtures per rule (fail and pass), snapshot-tested, and the seed's must-holds.
+
+#![allow(clippy::unwrap_used)] // test helpers panic on purpose
+
+use std::path::{Path, PathBuf};
+
+use crabport_scan::{ScanOptions, scan};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// `rule  file:line:col  message` for every finding in `path`.
+fn findings(path: &str) -> Vec<String> {
+    let file = fixtures().join(path);
+    let report = scan(&fixtures(), &[file], &ScanOptions::default(), &|| {}).unwrap();
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            format!(
+                "{}  {}:{}:{}  {}",
+                f.rule, f.file, f.line, f.column, f.message
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn seed_metrics_ts_gives_exactly_the_seed_findings() {
+    assert_eq!(
+        findings("seed/metrics.ts"),
+        [
+            "shared-module-state  seed/metrics.ts:2:7  module-level `counts` is mutated from recordHit (member write)",
+            "aliased-closure-mutation  seed/metrics.ts:7:7  `events` is captured and mutated by 2 closures: logInfo and logWarn",
+            "shared-module-state  seed/metrics.ts:7:7  module-level `events` is mutated from logInfo (.push()) and logWarn (.push())",
+        ]
+    );
+}
+
+#[test]
+fn seed_fix_has_no_aliasing() {
+    assert!(
+        !findings("seed/metrics_fixed.ts")
+            .iter()
+            .any(|f| f.starts_with("aliased-closure-mutation"))
+    );
+}
+
+macro_rules! fixture_snapshots {
+    ($($name:ident => $dir:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let fail = findings(concat!($dir, "/fail.ts"));
+                assert!(!fail.is_empty(), "{} fail fixture found nothing", $dir);
+                assert!(fail.iter().all(|f| f.starts_with($dir)), "{fail:#?}");
+                insta::assert_snapshot!(concat!($dir, "-fail"), fail.join("\n"));
+                let pass = findings(concat!($dir, "/pass.ts"));
+                let own: Vec<&String> = pass.iter().filter(|f| f.starts_with(concat!($dir, " "))).collect();
+                assert!(own.is_empty(), "{} pass fixture: {own:#?}", $dir);
+            }
+        )*
+    };
+}
+
+fixture_snapshots! {
+    shared_module_state => "shared-module-state",
+    aliased_closure_mutation => "aliased-closure-mutation",
+}
+
+#[test]
+fn a_file_that_does_not_parse_is_a_finding_and_the_scan_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("broken.ts"), "const = ;\n").unwrap();
+    std::fs::write(
+        tmp.path().join("ok.ts"),
+        "let n = 0;\nexport function f() { n++; }\n",
+    )
+    .unwrap();
+    let report = scan(
+        tmp.path(),
+        &[tmp.path().to_owned()],
+        &ScanOptions::default(),
+        &|| {},
+    )
+    .unwrap();
+    let rules: Vec<(&str, &str)> = report
+        .findings
+        .iter()
+        .map(|f| (f.rule, f.file.as_str()))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("parse-error", "broken.ts"),
+            ("shared-module-state", "ok.ts")
+        ]
+    );
+    assert_eq!(report.summary.files, 2);
+}
+
+#[test]
+fn dependencies_build_output_and_bundles_are_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    for dir in ["node_modules/x", "dist", "src"] {
+        std::fs::create_dir_all(tmp.path().join(dir)).unwrap();
+        std::fs::write(
+            tmp.path().join(dir).join("a.js"),
+            "let n = 0;\nexports.f = function () { n++; };\n",
+        )
+        .unwrap();
+    }
+    std::fs::write(tmp.path().join("src/app.min.js"), "let n=0;").unwrap();
+    std::fs::write(
+        tmp.path().join("src/types.d.ts"),
+        "export declare let n: number;\n",
+    )
+    .unwrap();
+    let report = scan(
+        tmp.path(),
+        &[tmp.path().to_owned()],
+        &ScanOptions::default(),
+        &|| {},
+    )
+    .unwrap();
+    let files: Vec<&str> = report.findings.iter().map(|f| f.file.as_str()).collect();
+    assert_eq!(files, ["src/a.js"]);
+}
