@@ -89,9 +89,7 @@ pub fn scan(
     on_file: &(dyn Fn() + Sync),
 ) -> Result<ScanReport, String> {
     let files = walk::source_files(roots, &options.exclude)?;
-    let rules: Vec<&dyn Rule> = rules::ALL
-        .iter()
-        .copied()
+    let rules: Vec<&dyn Rule> = rules::all()
         .filter(|r| !options.disabled.iter().any(|d| d == r.code()))
         .collect();
     let results: Vec<FileResult> = files

@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use crabport_scan::rules::ALL;
+use crabport_scan::rules::all;
 
 fn rustc(dir: &std::path::Path, name: &str, code: &str, extra: &[&str]) -> std::process::Output {
     let src = dir.join(format!("{name}.rs"));
@@ -30,7 +30,7 @@ fn rustc(dir: &std::path::Path, name: &str, code: &str, extra: &[&str]) -> std::
 #[test]
 fn naive_ports_fail_with_the_documented_error() {
     let tmp = tempfile::tempdir().unwrap();
-    for rule in ALL {
+    for rule in all() {
         let doc = rule.doc();
         let Some(naive) = doc.naive_rust else {
             continue;
@@ -55,7 +55,7 @@ fn naive_ports_fail_with_the_documented_error() {
 #[test]
 fn idiomatic_fixes_compile_and_print_what_the_docs_say() {
     let tmp = tempfile::tempdir().unwrap();
-    for rule in ALL {
+    for rule in all() {
         let doc = rule.doc();
         let name = format!("fix_{}", doc.code.replace('-', "_"));
         let out = rustc(tmp.path(), &name, doc.idiomatic_rust, &["-o", &name]);

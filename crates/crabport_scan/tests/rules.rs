@@ -47,26 +47,57 @@ fn seed_fix_has_no_aliasing() {
     );
 }
 
-macro_rules! fixture_snapshots {
-    ($($name:ident => $dir:literal),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                let fail = findings(concat!($dir, "/fail.ts"));
-                assert!(!fail.is_empty(), "{} fail fixture found nothing", $dir);
-                assert!(fail.iter().all(|f| f.starts_with($dir)), "{fail:#?}");
-                insta::assert_snapshot!(concat!($dir, "-fail"), fail.join("\n"));
-                let pass = findings(concat!($dir, "/pass.ts"));
-                let own: Vec<&String> = pass.iter().filter(|f| f.starts_with(concat!($dir, " "))).collect();
-                assert!(own.is_empty(), "{} pass fixture: {own:#?}", $dir);
-            }
-        )*
-    };
+/// Every rule has `tests/fixtures/<rule>/fail.*` (its findings are
+/// snapshot-tested) and `pass.*` (where it must find nothing).
+#[test]
+fn every_rule_has_fail_and_pass_fixtures() {
+    let mut missing = Vec::new();
+    for rule in crabport_scan::rules::all() {
+        let code = rule.code();
+        let dir = fixtures().join(code);
+        let find = |stem: &str| -> Option<String> {
+            std::fs::read_dir(&dir).ok()?.flatten().find_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                name.starts_with(&format!("{stem}."))
+                    .then(|| format!("{code}/{name}"))
+            })
+        };
+        let (Some(fail), Some(pass)) = (find("fail"), find("pass")) else {
+            missing.push(code);
+            continue;
+        };
+        let prefix = format!("{code}  ");
+        let own = |path: &str| -> Vec<String> {
+            findings(path)
+                .into_iter()
+                .filter(|f| f.starts_with(&prefix))
+                .collect()
+        };
+        let fail_findings = own(&fail);
+        assert!(!fail_findings.is_empty(), "{fail} found nothing");
+        insta::assert_snapshot!(format!("{code}-fail"), fail_findings.join("\n"));
+        let pass_findings = own(&pass);
+        assert!(pass_findings.is_empty(), "{pass}: {pass_findings:#?}");
+    }
+    assert!(
+        missing.is_empty(),
+        "rules without fail/pass fixtures: {missing:?}"
+    );
 }
 
-fixture_snapshots! {
-    shared_module_state => "shared-module-state",
-    aliased_closure_mutation => "aliased-closure-mutation",
+/// A snapshot no test asserts any more is a stale claim about the output.
+#[test]
+fn no_orphaned_snapshots() {
+    let codes: Vec<&str> = crabport_scan::rules::all().map(|r| r.code()).collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let file = entry.unwrap().file_name().into_string().unwrap();
+        let code = file
+            .strip_prefix("rules__")
+            .and_then(|f| f.strip_suffix("-fail.snap"))
+            .unwrap_or_else(|| panic!("unexpected file in tests/snapshots: {file}"));
+        assert!(codes.contains(&code), "orphaned snapshot {file}");
+    }
 }
 
 #[test]

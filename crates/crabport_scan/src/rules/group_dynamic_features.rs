@@ -1,0 +1,5 @@
+//! Rules of this group; merged into [`super::ALL`] by [`super::all`].
+
+use crate::rule::Rule;
+
+pub static RULES: &[&dyn Rule] = &[];
