@@ -116,14 +116,22 @@ pub enum SeverityArg {
     Error,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Terminal,
+    Json,
+    Sarif,
+    Markdown,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
     /// Files or directories to scan [default: .]. Finding paths are relative to the first directory.
     pub paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
-    pub format: OutputFormat,
+    /// Output format (SARIF 2.1.0 for GitHub code scanning).
+    #[arg(long, value_enum, default_value_t = ScanFormat::Terminal)]
+    pub format: ScanFormat,
 
     /// Exit with 1 when findings at or above this severity exist.
     #[arg(long, value_enum, value_name = "SEVERITY")]

@@ -661,3 +661,205 @@ fn no_orphaned_snapshots() {
         );
     }
 }
+
+fn scan_fixtures() -> PathBuf {
+    workspace_root().join("crates/crabport_scan/tests/fixtures")
+}
+
+#[test]
+fn scan_seed_metrics_reports_the_seed_findings_in_json() {
+    let out = crabport()
+        .args(["scan", "--format", "json"])
+        .arg(scan_fixtures().join("seed"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let metrics: Vec<(String, u64, u64)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["file"] == "metrics.ts")
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        metrics,
+        [
+            ("shared-module-state".to_owned(), 2, 7),
+            ("aliased-closure-mutation".to_owned(), 7, 7),
+            ("shared-module-state".to_owned(), 7, 7),
+        ]
+    );
+    for field in [
+        "rule",
+        "severity",
+        "confidence",
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "message",
+        "help",
+    ] {
+        assert!(
+            report["findings"][0].get(field).is_some(),
+            "findings[] lacks {field}"
+        );
+    }
+    assert_eq!(report["summary"]["files"], 2);
+}
+
+#[test]
+fn scan_fail_on_severity_and_terminal_code_frames() {
+    let seed = scan_fixtures().join("seed");
+    crabport()
+        .arg("scan")
+        .arg(&seed)
+        .args(["--fail-on", "error"])
+        .assert()
+        .code(1);
+    let out = crabport()
+        .arg("scan")
+        .arg(seed.join("metrics_fixed.ts"))
+        .args(["--fail-on", "error"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("warning[shared-module-state]"), "{text}");
+    assert!(text.contains("2 | const events: string[] = [];"), "{text}");
+    assert!(text.contains("  |       ^^^^^^"), "{text}");
+}
+
+#[test]
+fn scan_bad_input_is_exit_2() {
+    crabport().args(["scan", "/no/such/dir"]).assert().code(2);
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("crabport.toml"),
+        "[scan]\ndisable = [\"no-such-rule\"]\n",
+    )
+    .unwrap();
+    let out = crabport().arg("scan").arg(tmp.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown rule \"no-such-rule\""));
+}
+
+#[test]
+fn explain_prints_a_rule_with_its_rust() {
+    let out = crabport()
+        .args(["explain", "aliased-closure-mutation"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("error[E0499]"), "{text}");
+    assert!(
+        text.contains("let mut log = |level: &str| events.push(level.to_string());"),
+        "{text}"
+    );
+}
+
+/// The official SARIF 2.1.0 schema, as serde-sarif ships it (its source is
+/// in cargo's registry cache, since the workspace builds it).
+fn sarif_schema() -> Value {
+    let lock = std::fs::read_to_string(workspace_root().join("Cargo.lock")).unwrap();
+    let version = lock
+        .split("[[package]]")
+        .find(|p| p.contains("name = \"serde-sarif\""))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
+        .expect("serde-sarif in Cargo.lock")
+        .trim_matches('"')
+        .to_owned();
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
+    let registry = cargo_home.join("registry/src");
+    let schema = std::fs::read_dir(&registry)
+        .unwrap()
+        .flatten()
+        .map(|d| {
+            d.path()
+                .join(format!("serde-sarif-{version}/src/schema.json"))
+        })
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "serde-sarif {version} sources not found under {}",
+                registry.display()
+            )
+        });
+    serde_json::from_str(&std::fs::read_to_string(schema).unwrap()).unwrap()
+}
+
+#[test]
+fn scan_sarif_is_valid_sarif_2_1_0_with_rules_and_fingerprints() {
+    let out = crabport()
+        .args(["scan", "--format", "sarif"])
+        .arg(scan_fixtures().join("seed"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let validator = jsonschema::validator_for(&sarif_schema()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF schema violations:\n{}",
+        errors.join("\n")
+    );
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "aliased-closure-mutation"));
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    for r in results {
+        let id = r["ruleId"].as_str().unwrap();
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], id);
+        assert!(
+            r["partialFingerprints"]["crabport/v1"]
+                .as_str()
+                .unwrap()
+                .len()
+                == 16
+        );
+    }
+    // Fingerprints differ between distinct findings.
+    let prints: std::collections::BTreeSet<&str> = results
+        .iter()
+        .map(|r| r["partialFingerprints"]["crabport/v1"].as_str().unwrap())
+        .collect();
+    assert_eq!(prints.len(), results.len());
+}
+
+#[test]
+fn scan_markdown_summarises() {
+    let out = crabport()
+        .args(["scan", "--format", "markdown"])
+        .arg(scan_fixtures().join("seed"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("## crabport scan"));
+    assert!(text.contains("| `shared-module-state` | 3 |"), "{text}");
+}

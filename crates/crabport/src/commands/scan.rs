@@ -8,7 +8,7 @@ use crabport_core::finding::Severity;
 use crabport_scan::{ScanOptions, rules};
 
 use crate::ExitStatus;
-use crate::cli::{OutputFormat, ScanArgs, SeverityArg};
+use crate::cli::{ScanArgs, ScanFormat, SeverityArg};
 use crate::config::Config;
 use crate::output::{print_report, progress};
 
@@ -56,17 +56,16 @@ pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             .collect(),
         exclude,
     };
-    let bar = progress(0, quiet, "scanning");
+    let bar = progress(0, quiet, "scanning files");
     let report =
         crabport_scan::scan(&base, &paths, &options, &|| bar.inc(1)).map_err(|e| anyhow!(e))?;
     bar.finish_and_clear();
 
     let text = match args.format {
-        OutputFormat::Terminal => crabport_report::scan::terminal(&report),
-        OutputFormat::Json => crabport_report::scan::json(&report)?,
-        OutputFormat::Markdown => {
-            bail!("--format markdown is not available for scan yet (terminal, json)")
-        }
+        ScanFormat::Terminal => crabport_report::scan::terminal(&report),
+        ScanFormat::Json => crabport_report::scan::json(&report)?,
+        ScanFormat::Sarif => crabport_report::scan::sarif(&report)?,
+        ScanFormat::Markdown => crabport_report::scan::markdown(&report),
     };
     print_report(&text)?;
     let threshold = args.fail_on.or(config.fail_on).map(severity);

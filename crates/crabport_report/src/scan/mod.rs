@@ -10,6 +10,9 @@ use crabport_scan::{ScanReport, ScanSummary};
 
 use crate::style::{Styles, paint};
 
+mod sarif;
+pub use sarif::sarif;
+
 /// Bump when a field changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -181,4 +184,86 @@ fn summary(report: &ScanReport, s: &Styles, out: &mut String) {
             );
         }
     }
+}
+
+/// Markdown for a PR comment: totals, friction, then findings (first 200).
+pub fn markdown(report: &ScanReport) -> String {
+    let sum = &report.summary;
+    let mut out = String::from("## crabport scan\n\n");
+    let _ = writeln!(
+        out,
+        "**{}** finding(s) in {} file(s), {} lines.\n",
+        report.findings.len(),
+        sum.files,
+        sum.lines
+    );
+    if !sum.by_rule.is_empty() {
+        out.push_str("| rule | findings |\n|---|---:|\n");
+        for (rule, count) in &sum.by_rule {
+            let _ = writeln!(out, "| `{rule}` | {count} |");
+        }
+        out.push('\n');
+    }
+    let dirs: Vec<_> = sum
+        .friction
+        .iter()
+        .filter(|d| d.findings > 0)
+        .take(10)
+        .collect();
+    if !dirs.is_empty() {
+        out.push_str("### Ownership friction (weighted findings per 1,000 lines)\n\n| directory | friction | lines | findings | worst files |\n|---|---:|---:|---:|---|\n");
+        for d in dirs {
+            let worst: Vec<String> = d
+                .worst_files
+                .iter()
+                .map(|f| format!("`{}`", md_code(f)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| `{}` | {:.1} | {} | {} | {} |",
+                md_code(&d.directory),
+                d.friction,
+                d.lines,
+                d.findings,
+                worst.join(", ")
+            );
+        }
+        out.push('\n');
+    }
+    if !report.findings.is_empty() {
+        out.push_str("<details><summary>Findings</summary>\n\n| severity | rule | location | message |\n|---|---|---|---|\n");
+        for f in report.findings.iter().take(200) {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | `{}:{}:{}` | {} |",
+                f.severity.code(),
+                f.rule,
+                md_code(&f.file),
+                f.line,
+                f.column,
+                escape::markdown(&f.message)
+            );
+        }
+        if report.findings.len() > 200 {
+            let _ = writeln!(
+                out,
+                "\n… and {} more (use `--format json`).",
+                report.findings.len() - 200
+            );
+        }
+        out.push_str("\n</details>\n");
+    }
+    out
+}
+
+/// Text for a Markdown code span inside a table cell.
+fn md_code(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '`' => '\'',
+            '|' => '¦',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
 }
