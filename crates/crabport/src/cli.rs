@@ -140,6 +140,10 @@ pub struct ScanArgs {
     /// Skip paths matching this glob (gitignore syntax; repeatable). node_modules, dist, build and coverage are always skipped.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+
+    /// Also scan test files (*.test.*, *.spec.*, __tests__/, __mocks__/), skipped by default.
+    #[arg(long)]
+    pub include_tests: bool,
 }
 
 #[derive(Debug, clap::Args)]

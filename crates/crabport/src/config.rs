@@ -27,6 +27,7 @@ pub struct ScanConfig {
     pub severity: std::collections::BTreeMap<String, crate::cli::SeverityArg>,
     #[serde(default)]
     pub exclude: Vec<String>,
+    pub include_tests: Option<bool>,
     pub fail_on: Option<crate::cli::SeverityArg>,
 }
 

@@ -97,7 +97,12 @@ impl<'s, 'a> FileContext<'s, 'a> {
                 }
                 AstKind::CallExpression(call) => {
                     let (start, _) = self.positions(nodes.kind(function).span());
-                    let callee: String = self.text(call.callee.span()).chars().take(40).collect();
+                    let words: Vec<&str> =
+                        self.text(call.callee.span()).split_whitespace().collect();
+                    let mut callee = words.concat();
+                    if callee.chars().count() > 40 {
+                        callee = callee.chars().take(39).collect::<String>() + "…";
+                    }
                     return format!("the callback to {callee}() on line {}", start.line);
                 }
                 _ => break,

@@ -35,6 +35,8 @@ pub struct ScanOptions {
     pub severity: BTreeMap<String, Severity>,
     /// Extra exclude globs.
     pub exclude: Vec<String>,
+    /// Scan test files too (`*.test.*`, `*.spec.*`, `__tests__/`, `__mocks__/`).
+    pub include_tests: bool,
 }
 
 /// What a scan found.
@@ -88,7 +90,11 @@ pub fn scan(
     options: &ScanOptions,
     on_file: &(dyn Fn() + Sync),
 ) -> Result<ScanReport, String> {
-    let files = walk::source_files(roots, &options.exclude)?;
+    let mut exclude = options.exclude.clone();
+    if !options.include_tests {
+        exclude.extend(walk::TEST_GLOBS.iter().map(|g| (*g).to_owned()));
+    }
+    let files = walk::source_files(roots, &exclude)?;
     let rules: Vec<&dyn Rule> = rules::all()
         .filter(|r| !options.disabled.iter().any(|d| d == r.code()))
         .collect();

@@ -111,8 +111,13 @@ pub fn classify(ctx: &FileContext<'_, '_>, reference: &Reference) -> Option<Muta
             AstKind::CallExpression(call) => {
                 let callee_span = call.callee.span();
                 if current != ident && contains(callee_span, nodes.kind(current).span()) {
+                    // `x.push()` mutates only when `x` is known to be an Array/Map/Set:
+                    // `history.push()` or `store.add()` are methods of other objects.
+                    let direct = nodes.parent_id(ident) == current
+                        || transparent_parent(ctx, ident) == current;
+                    let collection = reference.symbol_id().is_some_and(|s| is_collection(ctx, s));
                     return last_property
-                        .filter(|p| MUTATING_METHODS.contains(&p.as_str()))
+                        .filter(|p| direct && collection && MUTATING_METHODS.contains(&p.as_str()))
                         .map(Mutation::MethodCall);
                 }
                 // `Object.assign(x, …)`: the binding (or a member of it) is the target.
@@ -141,4 +146,66 @@ pub fn classify(ctx: &FileContext<'_, '_>, reference: &Reference) -> Option<Muta
 
 fn contains(outer: oxc_span::Span, inner: oxc_span::Span) -> bool {
     outer.start <= inner.start && inner.end <= outer.end
+}
+
+/// The binding is an Array, Map or Set: by its initialiser (`[]`, `new Map()`,
+/// `Array.from(…)`) or its TypeScript annotation (`T[]`, `Array<T>`, `Map<K, V>`, `Set<T>`).
+pub fn is_collection(ctx: &FileContext<'_, '_>, symbol: oxc_semantic::SymbolId) -> bool {
+    use oxc_ast::ast::{Expression, TSType};
+    let nodes = ctx.semantic.nodes();
+    let AstKind::VariableDeclarator(d) =
+        nodes.kind(ctx.semantic.scoping().symbol_declaration(symbol))
+    else {
+        return false;
+    };
+    let by_type = d
+        .type_annotation
+        .as_ref()
+        .is_some_and(|t| match &t.type_annotation {
+            TSType::TSArrayType(_) | TSType::TSTupleType(_) => true,
+            TSType::TSTypeReference(r) => {
+                let name = ctx.text(r.type_name.span());
+                ["Array", "Map", "Set", "WeakMap", "WeakSet"].contains(&name)
+            }
+            _ => false,
+        });
+    let by_init = d.init.as_ref().is_some_and(|init| {
+        let init = match init.without_parentheses() {
+            Expression::TSAsExpression(e) => e.expression.without_parentheses(),
+            other => other,
+        };
+        match init {
+            Expression::ArrayExpression(_) => true,
+            Expression::NewExpression(n) => matches!(&n.callee, Expression::Identifier(c)
+                if ["Map", "Set", "WeakMap", "WeakSet", "Array"].contains(&c.name.as_str())),
+            Expression::CallExpression(c) => {
+                matches!(&c.callee, Expression::StaticMemberExpression(m)
+                if matches!(&m.object, Expression::Identifier(o) if o.name == "Array")
+                    && ["from", "of"].contains(&m.property.name.as_str()))
+            }
+            _ => false,
+        }
+    });
+    by_type || by_init
+}
+
+/// Bound to a React ref (`useRef`, `createRef`): refs exist to be written from callbacks.
+pub fn is_react_ref(ctx: &FileContext<'_, '_>, symbol: oxc_semantic::SymbolId) -> bool {
+    use oxc_ast::ast::Expression;
+    let nodes = ctx.semantic.nodes();
+    let AstKind::VariableDeclarator(d) =
+        nodes.kind(ctx.semantic.scoping().symbol_declaration(symbol))
+    else {
+        return false;
+    };
+    let Some(Expression::CallExpression(call)) = d.init.as_ref().map(|e| e.without_parentheses())
+    else {
+        return false;
+    };
+    let callee = match &call.callee {
+        Expression::Identifier(i) => i.name.as_str(),
+        Expression::StaticMemberExpression(m) => m.property.name.as_str(),
+        _ => return false,
+    };
+    matches!(callee, "useRef" | "createRef")
 }

@@ -16,6 +16,10 @@ pub const DEFAULT_EXCLUDED_DIRS: &[&str] = &[
     "out",
 ];
 
+/// Test files, skipped unless asked for: tests are rewritten, not ported,
+/// and their setup callbacks mutate fixtures by design.
+pub const TEST_GLOBS: &[&str] = &["*.test.*", "*.spec.*", "__tests__/", "__mocks__/"];
+
 /// Files to scan under `roots`, sorted. `excludes` are globs matched against
 /// paths relative to each root (gitignore syntax).
 ///

@@ -148,6 +148,15 @@ fn dependencies_build_output_and_bundles_are_skipped() {
         "export declare let n: number;\n",
     )
     .unwrap();
+    // Test files are skipped unless asked for.
+    std::fs::create_dir_all(tmp.path().join("src/__tests__")).unwrap();
+    for test_file in ["src/a.test.js", "src/b.spec.ts", "src/__tests__/c.js"] {
+        std::fs::write(
+            tmp.path().join(test_file),
+            "let n = 0;\nexports.f = function () { n++; };\n",
+        )
+        .unwrap();
+    }
     let report = scan(
         tmp.path(),
         &[tmp.path().to_owned()],
@@ -157,4 +166,10 @@ fn dependencies_build_output_and_bundles_are_skipped() {
     .unwrap();
     let files: Vec<&str> = report.findings.iter().map(|f| f.file.as_str()).collect();
     assert_eq!(files, ["src/a.js"]);
+    let with_tests = ScanOptions {
+        include_tests: true,
+        ..ScanOptions::default()
+    };
+    let report = scan(tmp.path(), &[tmp.path().to_owned()], &with_tests, &|| {}).unwrap();
+    assert_eq!(report.findings.len(), 4);
 }

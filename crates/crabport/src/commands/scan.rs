@@ -55,6 +55,7 @@ pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             .map(|(k, v)| (k.clone(), severity(*v)))
             .collect(),
         exclude,
+        include_tests: args.include_tests || config.include_tests.unwrap_or(false),
     };
     let bar = progress(0, quiet, "scanning files");
     let report =

@@ -85,6 +85,9 @@ impl Rule for AliasedClosureMutation {
         let scoping = ctx.semantic.scoping();
         let nodes = ctx.semantic.nodes();
         for symbol in scoping.symbol_ids() {
+            if crate::mutation::is_react_ref(ctx, symbol) {
+                continue;
+            }
             let declaration = scoping.symbol_declaration(symbol);
             let mut closures: BTreeMap<u32, (NodeId, String)> = BTreeMap::new();
             for reference in scoping.get_resolved_references(symbol) {
