@@ -1,5 +1,8 @@
 //! Rules of this group; merged into [`super::ALL`] by [`super::all`].
 
+pub mod floating_promise;
+pub mod project_index;
+
 use crate::rule::Rule;
 
-pub static RULES: &[&dyn Rule] = &[];
+pub static RULES: &[&dyn Rule] = &[&floating_promise::FloatingPromise];

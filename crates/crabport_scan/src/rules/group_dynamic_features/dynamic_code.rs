@@ -1,0 +1,380 @@
+//! `dynamic-code`: code that is built or chosen at runtime: `eval`,
+//! `new Function`, string timers, `with`, `require`/`import()` of a computed name.
+
+use oxc_ast::AstKind;
+use oxc_ast::ast::{BinaryOperator, Expression, UnaryOperator, VariableDeclarationKind};
+use oxc_semantic::{IsGlobalReference, NodeId};
+use oxc_span::{GetSpan, Span};
+
+use crabport_core::finding::{Confidence, Finding, Severity};
+
+use super::{argument, global_member, is_global, short};
+use crate::context::FileContext;
+use crate::rule::{Rule, RuleDoc, finding};
+
+pub struct DynamicCode;
+
+pub static DOC: RuleDoc = RuleDoc {
+    code: "dynamic-code",
+    summary: "Code built or chosen at runtime: `eval`, `new Function`, `setTimeout`/`setInterval` with a string, \
+`with`, and `require()`/`import()` of a computed module name.",
+    why: "A Rust binary contains only the code that was compiled into it: there is no interpreter to hand a \
+string to, no way to resolve a variable name through an object at runtime (`with`), and no module loader that \
+can pull in a file named by a variable. None of these has a naive port; each needs a design decision. A string \
+that encodes one of a few operations becomes an enum and a `match`; plugins chosen by name become a registry \
+built at compile time (a `match`, a table of `fn` pointers or trait objects); genuinely user-supplied scripts \
+need an embedded interpreter (rhai, boa_engine) or WebAssembly, chosen deliberately.",
+    js_example: r#"export function calculator(op: string) {
+  return new Function("a", "b", `return a ${op} b`);
+}
+
+export function loadExporter(name: string) {
+  return require(`./exporters/${name}`);
+}"#,
+    naive_rust: None,
+    idiomatic_rust: r#"// JS: const calc = new Function("a", "b", `return a ${op} b`);
+//     const exporter = require(`./exporters/${name}`);
+// Rust compiles everything ahead of time: the set of operations (or plugins)
+// becomes a closed enum or a table of functions, chosen by name at runtime.
+
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Add,
+    Sub,
+    Mul,
+}
+
+impl Op {
+    fn parse(symbol: &str) -> Option<Op> {
+        match symbol {
+            "+" => Some(Op::Add),
+            "-" => Some(Op::Sub),
+            "*" => Some(Op::Mul),
+            _ => None,
+        }
+    }
+
+    fn apply(self, a: i64, b: i64) -> i64 {
+        match self {
+            Op::Add => a + b,
+            Op::Sub => a - b,
+            Op::Mul => a * b,
+        }
+    }
+}
+
+fn csv(rows: &[&str]) -> String {
+    rows.join(",")
+}
+
+fn json(rows: &[&str]) -> String {
+    format!("{rows:?}")
+}
+
+/// The exporters `require(name)` could load, registered at compile time.
+const EXPORTERS: &[(&str, fn(&[&str]) -> String)] = &[("csv", csv), ("json", json)];
+
+fn main() {
+    for symbol in ["+", "*", "**"] {
+        match Op::parse(symbol) {
+            Some(op) => println!("6 {symbol} 7 = {}", op.apply(6, 7)),
+            None => println!("unsupported operator {symbol}"),
+        }
+    }
+    let name = "csv";
+    if let Some((_, export)) = EXPORTERS.iter().find(|(n, _)| *n == name) {
+        println!("{}", export(&["a", "b"]));
+    }
+}
+"#,
+    idiomatic_output: Some("6 + 7 = 13\n6 * 7 = 42\nunsupported operator **\na,b\n"),
+};
+
+const EVAL_HELP: &str = "Rust has no interpreter at runtime: replace the evaluated string with a closed set \
+of operations (an enum and a `match`, or a table of `fn` pointers); if users really supply scripts, embed an \
+interpreter crate (rhai, boa_engine) deliberately";
+
+const LOAD_HELP: &str = "Rust links every module at compile time: list the candidates in a registry (a \
+`match` on the name, or a `HashMap<&str, fn(..)>` / trait objects built in `main`); for true runtime plugins \
+use dynamic libraries (libloading) or WebAssembly, deliberately";
+
+impl Rule for DynamicCode {
+    fn doc(&self) -> &'static RuleDoc {
+        &DOC
+    }
+
+    fn default_severity(&self) -> Severity {
+        Severity::Error
+    }
+
+    fn check(&self, ctx: &FileContext<'_, '_>, out: &mut Vec<Finding>) {
+        let nodes = ctx.semantic.nodes();
+        for node in nodes.iter() {
+            let found = match node.kind() {
+                AstKind::IdentifierReference(id) if id.name == "eval" => {
+                    if id.is_global_reference(ctx.semantic.scoping()) {
+                        eval_use(ctx, node.id(), id.span)
+                    } else {
+                        None
+                    }
+                }
+                AstKind::StaticMemberExpression(m)
+                    if m.property.name == "eval"
+                        && ["window", "globalThis", "global", "self"]
+                            .iter()
+                            .any(|g| is_global(ctx, &m.object, g)) =>
+                {
+                    Some(Hit::error(
+                        m.span,
+                        format!(
+                            "`{}` runs a string as JavaScript at runtime",
+                            ctx.text(m.span)
+                        ),
+                        EVAL_HELP,
+                    ))
+                }
+                AstKind::NewExpression(new) => {
+                    function_constructor(ctx, &new.callee, new.arguments.len(), new.span, "new ")
+                }
+                AstKind::CallExpression(call) => {
+                    function_constructor(ctx, &call.callee, call.arguments.len(), call.span, "")
+                        .or_else(|| string_timer(ctx, call))
+                        .or_else(|| dynamic_require(ctx, call))
+                }
+                AstKind::ImportExpression(import) if !is_static_path(ctx, &import.source, 0) => {
+                    Some(Hit::warning(
+                        import.span,
+                        format!(
+                            "`import({})` loads a module chosen at runtime",
+                            short(ctx.text(import.source.span()), 40)
+                        ),
+                        LOAD_HELP,
+                    ))
+                }
+                AstKind::WithStatement(with) => Some(Hit::warning(
+                    Span::new(with.span.start, with.object.span().end + 1),
+                    format!(
+                        "`with ({})` resolves bare names through an object at runtime",
+                        short(ctx.text(with.object.span()), 40)
+                    ),
+                    "name the receiver explicitly (`obj.x`); Rust resolves every name at compile time",
+                )),
+                _ => None,
+            };
+            if let Some(hit) = found {
+                let mut f = finding(
+                    ctx,
+                    self,
+                    hit.span,
+                    hit.confidence,
+                    hit.message,
+                    hit.help.into(),
+                );
+                f.severity = hit.severity;
+                out.push(f);
+            }
+        }
+    }
+}
+
+struct Hit {
+    span: Span,
+    severity: Severity,
+    confidence: Confidence,
+    message: String,
+    help: &'static str,
+}
+
+impl Hit {
+    fn error(span: Span, message: String, help: &'static str) -> Self {
+        Self {
+            span,
+            severity: Severity::Error,
+            confidence: Confidence::High,
+            message,
+            help,
+        }
+    }
+
+    fn warning(span: Span, message: String, help: &'static str) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(span, message, help)
+        }
+    }
+}
+
+/// A use of the global `eval`: a direct call, an indirect call `(0, eval)(…)`,
+/// or `eval` passed around as a value. `typeof eval` is a feature test, not a use.
+fn eval_use(ctx: &FileContext<'_, '_>, id: NodeId, span: Span) -> Option<Hit> {
+    let nodes = ctx.semantic.nodes();
+    let mut parent = nodes.parent_id(id);
+    while let AstKind::ParenthesizedExpression(_) = nodes.kind(parent) {
+        parent = nodes.parent_id(parent);
+    }
+    match nodes.kind(parent) {
+        AstKind::UnaryExpression(u) if u.operator == UnaryOperator::Typeof => None,
+        AstKind::CallExpression(call) if call.callee.span().contains_inclusive(span) => {
+            Some(Hit::error(
+                call.span,
+                format!(
+                    "`eval({})` runs a string as JavaScript at runtime",
+                    short(
+                        argument(&call.arguments, 0).map_or("", |a| ctx.text(a.span())),
+                        40
+                    )
+                ),
+                EVAL_HELP,
+            ))
+        }
+        _ => Some(Hit::error(
+            span,
+            "the global `eval` is used as a value (indirect eval of runtime strings)".into(),
+            EVAL_HELP,
+        )),
+    }
+}
+
+/// `new Function("a", "return a")` or `Function("…")` of the global `Function`.
+fn function_constructor(
+    ctx: &FileContext<'_, '_>,
+    callee: &Expression<'_>,
+    arguments: usize,
+    span: Span,
+    new: &str,
+) -> Option<Hit> {
+    (arguments > 0 && is_global(ctx, callee, "Function")).then(|| {
+        Hit::error(
+            span,
+            format!("`{new}Function(…)` compiles a string into a function at runtime"),
+            EVAL_HELP,
+        )
+    })
+}
+
+/// `setTimeout("tick()", 100)`: the string is evaluated like `eval`.
+fn string_timer(ctx: &FileContext<'_, '_>, call: &oxc_ast::ast::CallExpression<'_>) -> Option<Hit> {
+    let timer = ["setTimeout", "setInterval"].into_iter().find(|t| {
+        is_global(ctx, &call.callee, t)
+            || ["window", "globalThis", "global", "self"]
+                .iter()
+                .any(|g| global_member(ctx, &call.callee, g) == Some(*t))
+    })?;
+    let code = argument(&call.arguments, 0)?;
+    is_stringy(code).then(|| {
+        Hit::warning(
+            call.span,
+            format!(
+                "`{timer}` with the string {} evaluates it as code",
+                short(ctx.text(code.span()), 40)
+            ),
+            "pass a function, not a string; in Rust, `tokio::time::sleep(d).await` then the call, or \
+`tokio::time::interval` in a spawned task that owns a closure",
+        )
+    })
+}
+
+/// A string-valued expression: a literal, a template, or a concatenation with one.
+fn is_stringy(expr: &Expression<'_>) -> bool {
+    match expr.get_inner_expression() {
+        Expression::StringLiteral(_) | Expression::TemplateLiteral(_) => true,
+        Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
+            is_stringy(&b.left) || is_stringy(&b.right)
+        }
+        _ => false,
+    }
+}
+
+/// `require(expr)` where `expr` is computed from runtime values.
+fn dynamic_require(
+    ctx: &FileContext<'_, '_>,
+    call: &oxc_ast::ast::CallExpression<'_>,
+) -> Option<Hit> {
+    if !is_require(ctx, &call.callee) {
+        return None;
+    }
+    let source = argument(&call.arguments, 0)?;
+    (!is_static_path(ctx, source, 0)).then(|| {
+        Hit::warning(
+            call.span,
+            format!(
+                "`require({})` loads a module chosen at runtime",
+                short(ctx.text(source.span()), 40)
+            ),
+            LOAD_HELP,
+        )
+    })
+}
+
+/// The CommonJS `require`: the global one, or a binding made by `createRequire(…)`.
+fn is_require(ctx: &FileContext<'_, '_>, callee: &Expression<'_>) -> bool {
+    let Expression::Identifier(id) = callee.without_parentheses() else {
+        return false;
+    };
+    if id.name != "require" {
+        return false;
+    }
+    let scoping = ctx.semantic.scoping();
+    let Some(reference) = id.reference_id.get() else {
+        return false;
+    };
+    let Some(symbol) = scoping.get_reference(reference).symbol_id() else {
+        return true; // the global
+    };
+    let declaration = scoping.symbol_declaration(symbol);
+    matches!(ctx.semantic.nodes().kind(declaration), AstKind::VariableDeclarator(d)
+        if matches!(d.init.as_ref().map(Expression::get_inner_expression),
+            Some(Expression::CallExpression(c)) if c.callee.get_inner_expression().is_specific_id("createRequire")
+                || matches!(c.callee.get_inner_expression(), Expression::StaticMemberExpression(m) if m.property.name == "createRequire")))
+}
+
+/// A module path known when the code is written: literals (templates without
+/// expressions), `__dirname`/`__filename`, `const`s initialised with such a
+/// path, `path.join`/`resolve` of those, concatenations and conditionals of those.
+fn is_static_path(ctx: &FileContext<'_, '_>, expr: &Expression<'_>, depth: u8) -> bool {
+    if depth > 8 {
+        return false;
+    }
+    let again = |e: &Expression<'_>| is_static_path(ctx, e, depth + 1);
+    match expr.get_inner_expression() {
+        Expression::StringLiteral(_) => true,
+        Expression::TemplateLiteral(t) => t.expressions.iter().all(again),
+        Expression::Identifier(id) => {
+            if is_global(ctx, expr, "__dirname") || is_global(ctx, expr, "__filename") {
+                return true;
+            }
+            let scoping = ctx.semantic.scoping();
+            let Some(symbol) = id
+                .reference_id
+                .get()
+                .and_then(|r| scoping.get_reference(r).symbol_id())
+            else {
+                return false;
+            };
+            let declaration = scoping.symbol_declaration(symbol);
+            let nodes = ctx.semantic.nodes();
+            matches!(nodes.kind(declaration), AstKind::VariableDeclarator(d)
+                if matches!(nodes.parent_kind(declaration), AstKind::VariableDeclaration(v)
+                    if v.kind == VariableDeclarationKind::Const)
+                    && d.init.as_ref().is_some_and(again))
+        }
+        Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
+            again(&b.left) && again(&b.right)
+        }
+        Expression::ConditionalExpression(c) => again(&c.consequent) && again(&c.alternate),
+        Expression::CallExpression(c) => {
+            let path_fn = match c.callee.get_inner_expression() {
+                Expression::StaticMemberExpression(m) => {
+                    matches!(m.property.name.as_str(), "join" | "resolve")
+                        && matches!(m.object.get_inner_expression(), Expression::Identifier(o) if o.name == "path")
+                }
+                _ => false,
+            };
+            path_fn
+                && c.arguments
+                    .iter()
+                    .all(|a| a.as_expression().is_some_and(again))
+        }
+        _ => false,
+    }
+}
