@@ -11,15 +11,24 @@ pub struct FileContext<'s, 'a> {
     pub display_path: &'s str,
     pub source: &'a str,
     pub semantic: &'s Semantic<'a>,
+    /// Exported async functions of every scanned file (the first pass), for
+    /// rules that follow imports.
+    pub project: Option<&'s crate::project_index::ProjectIndex>,
     lines: LineIndex<'a>,
 }
 
 impl<'s, 'a> FileContext<'s, 'a> {
-    pub fn new(display_path: &'s str, source: &'a str, semantic: &'s Semantic<'a>) -> Self {
+    pub fn new(
+        display_path: &'s str,
+        source: &'a str,
+        semantic: &'s Semantic<'a>,
+        project: Option<&'s crate::project_index::ProjectIndex>,
+    ) -> Self {
         Self {
             display_path,
             source,
             semantic,
+            project,
             lines: LineIndex::new(source),
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod context;
 pub mod mutation;
+pub mod project_index;
 pub mod rule;
 pub mod rules;
 pub mod walk;
@@ -98,10 +99,29 @@ pub fn scan(
     let rules: Vec<&dyn Rule> = rules::all()
         .filter(|r| !options.disabled.iter().any(|d| d == r.code()))
         .collect();
+    // First pass, only when a rule follows imports: each file's exports.
+    let index: Option<project_index::ProjectIndex> = rules
+        .iter()
+        .any(|r| r.code() == "floating-promise")
+        .then(|| {
+            files
+                .par_iter()
+                .filter_map(|path| {
+                    let source = std::fs::read_to_string(path).ok()?;
+                    if walk::looks_minified(&source) {
+                        return None;
+                    }
+                    let exports = project_index::module_exports_of_source(path, &source)?;
+                    Some((display_path(base, path), exports))
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .collect()
+        });
     let results: Vec<FileResult> = files
         .par_iter()
         .map(|path| {
-            let result = scan_file(base, path, &rules, options);
+            let result = scan_file(base, path, &rules, options, index.as_ref());
             on_file();
             result
         })
@@ -135,12 +155,22 @@ pub fn scan(
     Ok(report)
 }
 
-fn scan_file(base: &Path, path: &Path, rules: &[&dyn Rule], options: &ScanOptions) -> FileResult {
-    let display = path
-        .strip_prefix(base)
+/// A path as findings show it: relative to the scanned base, `/`-separated.
+fn display_path(base: &Path, path: &Path) -> String {
+    path.strip_prefix(base)
         .unwrap_or(path)
         .to_string_lossy()
-        .replace('\\', "/");
+        .replace('\\', "/")
+}
+
+fn scan_file(
+    base: &Path,
+    path: &Path,
+    rules: &[&dyn Rule],
+    options: &ScanOptions,
+    index: Option<&project_index::ProjectIndex>,
+) -> FileResult {
+    let display = display_path(base, path);
     let mut result = FileResult {
         path: display.clone(),
         lines: 0,
@@ -195,7 +225,7 @@ fn scan_file(base: &Path, path: &Path, rules: &[&dyn Rule], options: &ScanOption
         .with_build_nodes(true)
         .build(&parsed.program)
         .semantic;
-    let ctx = FileContext::new(&display, &source, &semantic);
+    let ctx = FileContext::new(&display, &source, &semantic, index);
     let mut findings = Vec::new();
     for rule in rules {
         let start = findings.len();

@@ -173,3 +173,33 @@ fn dependencies_build_output_and_bundles_are_skipped() {
     let report = scan(tmp.path(), &[tmp.path().to_owned()], &with_tests, &|| {}).unwrap();
     assert_eq!(report.findings.len(), 4);
 }
+
+/// floating-promise follows imports through the first pass's index of
+/// exported async functions.
+#[test]
+fn floating_promise_resolves_async_functions_exported_by_another_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("store.ts"),
+        "export async function save(x: string) {\n  return x;\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        tmp.path().join("app.ts"),
+        "import { save } from \"./store\";\nexport function handle() {\n  save(\"a\");\n}\n",
+    )
+    .unwrap();
+    let report = scan(
+        tmp.path(),
+        &[tmp.path().to_owned()],
+        &ScanOptions::default(),
+        &|| {},
+    )
+    .unwrap();
+    let found: Vec<(&str, &str, usize)> = report
+        .findings
+        .iter()
+        .map(|f| (f.rule, f.file.as_str(), f.line))
+        .collect();
+    assert_eq!(found, [("floating-promise", "app.ts", 3)]);
+}

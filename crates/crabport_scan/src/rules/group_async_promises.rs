@@ -1,7 +1,6 @@
 //! Rules of this group; merged into [`super::ALL`] by [`super::all`].
 
 pub mod floating_promise;
-pub mod project_index;
 
 use crate::rule::Rule;
 

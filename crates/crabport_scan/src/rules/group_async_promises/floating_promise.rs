@@ -11,11 +11,11 @@ use oxc_span::{GetSpan, Span};
 
 use crabport_core::finding::{Confidence, Finding, Severity};
 
-use super::project_index::{
+use crate::context::FileContext;
+use crate::project_index::{
     ProjectIndex, PromiseFunction, declarator_returns_promise, expression_is_async_function,
     function_returns_promise, is_promise_function_type, is_promise_type,
 };
-use crate::context::FileContext;
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
 
 pub struct FloatingPromise;
@@ -112,7 +112,7 @@ impl Rule for FloatingPromise {
 
     fn check(&self, ctx: &FileContext<'_, '_>, out: &mut Vec<Finding>) {
         // The engine passes its first-pass index here once it builds one.
-        self.check_with_index(ctx, None, out);
+        self.check_with_index(ctx, ctx.project, out);
     }
 }
 
@@ -929,8 +929,8 @@ mod tests {
     use oxc_semantic::SemanticBuilder;
     use oxc_span::SourceType;
 
-    use super::super::project_index::{ProjectIndex, module_exports_of_source};
     use super::*;
+    use crate::project_index::{ProjectIndex, module_exports_of_source};
 
     /// `line: message` for each finding in `source`, scanned as `src/app.ts`.
     fn run(source: &str, index: Option<&ProjectIndex>) -> Vec<String> {
@@ -940,7 +940,7 @@ mod tests {
             .with_build_nodes(true)
             .build(&parsed.program)
             .semantic;
-        let ctx = FileContext::new("src/app.ts", source, &semantic);
+        let ctx = FileContext::new("src/app.ts", source, &semantic, None);
         let mut out = Vec::new();
         FloatingPromise.check_with_index(&ctx, index, &mut out);
         out.iter()
@@ -980,7 +980,7 @@ export function handler() {\n  save();\n  count();\n  db.save();\n  db.count();\
             .with_build_nodes(true)
             .build(&parsed.program)
             .semantic;
-        let ctx = FileContext::new("a.ts", source, &semantic);
+        let ctx = FileContext::new("a.ts", source, &semantic, None);
         let mut out = Vec::new();
         FloatingPromise.check(&ctx, &mut out);
         let helps: Vec<&str> = out.iter().map(|f| f.help.as_str()).collect();
