@@ -13,7 +13,22 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitStatus> {
     let Some(code) = &args.code else {
         let mut out =
             String::from("Codes crabport prints (crabport explain <code> for details):\n\n");
-        let width = CODES.iter().map(|c| c.code.len()).max().unwrap_or(0);
+        let rules: Vec<_> = crabport_scan::rules::all().collect();
+        let width = CODES
+            .iter()
+            .map(|c| c.code.len())
+            .chain(rules.iter().map(|r| r.code().len()))
+            .max()
+            .unwrap_or(0);
+        for rule in &rules {
+            let _ = writeln!(
+                out,
+                "  {:<width$}  {:<11}  {}",
+                rule.code(),
+                "scan-rule",
+                rule.doc().summary
+            );
+        }
         for c in CODES {
             let _ = writeln!(out, "  {:<width$}  {:<11}  {}", c.code, c.kind, c.summary);
         }
