@@ -16,3 +16,16 @@ pub enum Format {
     Json,
     Markdown,
 }
+
+/// Text for a Markdown code span inside a table cell: a backtick would end
+/// the span and a pipe the cell, so both are replaced by look-alikes.
+pub(crate) fn markdown_code(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '`' => '\'',
+            '|' => '¦',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
+}

@@ -36,7 +36,7 @@ pub fn markdown(report: &AuditReport) -> String {
             let _ = writeln!(
                 out,
                 "| `{}` | {} | {} |",
-                code(&p.npm),
+                crate::markdown_code(&p.npm),
                 p.gap_kind.map_or("", |k| k.code()),
                 escape::markdown(first_sentence(p.note.as_deref().unwrap_or_default()))
             );
@@ -50,8 +50,8 @@ pub fn markdown(report: &AuditReport) -> String {
             let _ = writeln!(
                 out,
                 "- `{}` → `{}`: **{}** — {}",
-                code(&p.npm),
-                code(&c.name),
+                crate::markdown_code(&p.npm),
+                crate::markdown_code(&c.name),
                 c.state.code(),
                 escape::markdown(c.detail.as_deref().unwrap_or_default())
             );
@@ -64,8 +64,8 @@ pub fn markdown(report: &AuditReport) -> String {
             let _ = writeln!(
                 out,
                 "- `{}@{}` ({}) — {}; required by {}",
-                code(&a.npm),
-                code(&a.version),
+                crate::markdown_code(&a.npm),
+                crate::markdown_code(&a.version),
                 a.confidence,
                 escape::markdown(&a.evidence.join("; ")),
                 escape::markdown(&a.required_by.join(", "))
@@ -82,7 +82,12 @@ pub fn markdown(report: &AuditReport) -> String {
                 .iter()
                 .map(|h| format!("unverified: {}", escape::markdown(&h.message)))
                 .collect();
-            let _ = writeln!(out, "- `{}` {}", code(&p.npm), hints.join("; "));
+            let _ = writeln!(
+                out,
+                "- `{}` {}",
+                crate::markdown_code(&p.npm),
+                hints.join("; ")
+            );
         }
         out.push('\n');
     }
@@ -108,7 +113,7 @@ pub fn markdown(report: &AuditReport) -> String {
             let crates: Vec<String> = p
                 .crates
                 .iter()
-                .map(|c| format!("`{}`", code(&crate_label(c))))
+                .map(|c| format!("`{}`", crate::markdown_code(&crate_label(c))))
                 .collect();
             let note = p
                 .note
@@ -122,7 +127,7 @@ pub fn markdown(report: &AuditReport) -> String {
             let _ = writeln!(
                 out,
                 "| `{}`{} | {} | {} | {} | {} | {} |",
-                code(&p.npm),
+                crate::markdown_code(&p.npm),
                 if p.native { " ⚙" } else { "" },
                 escape::markdown(p.npm_version.as_deref().unwrap_or(&p.npm_spec)),
                 kind(p.dependency_kind),
@@ -145,16 +150,4 @@ pub fn markdown(report: &AuditReport) -> String {
 
 fn kind(k: DependencyKind) -> &'static str {
     k.as_str()
-}
-
-/// Text inside a code span: backticks would end it, pipes would end the cell.
-fn code(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '`' => '\'',
-            '|' => '¦',
-            c if c.is_control() => ' ',
-            c => c,
-        })
-        .collect()
 }

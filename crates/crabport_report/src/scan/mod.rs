@@ -216,12 +216,12 @@ pub fn markdown(report: &ScanReport) -> String {
             let worst: Vec<String> = d
                 .worst_files
                 .iter()
-                .map(|f| format!("`{}`", md_code(f)))
+                .map(|f| format!("`{}`", crate::markdown_code(f)))
                 .collect();
             let _ = writeln!(
                 out,
                 "| `{}` | {:.1} | {} | {} | {} |",
-                md_code(&d.directory),
+                crate::markdown_code(&d.directory),
                 d.friction,
                 d.lines,
                 d.findings,
@@ -238,7 +238,7 @@ pub fn markdown(report: &ScanReport) -> String {
                 "| {} | `{}` | `{}:{}:{}` | {} |",
                 f.severity.code(),
                 f.rule,
-                md_code(&f.file),
+                crate::markdown_code(&f.file),
                 f.line,
                 f.column,
                 escape::markdown(&f.message)
@@ -254,16 +254,4 @@ pub fn markdown(report: &ScanReport) -> String {
         out.push_str("\n</details>\n");
     }
     out
-}
-
-/// Text for a Markdown code span inside a table cell.
-fn md_code(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '`' => '\'',
-            '|' => '¦',
-            c if c.is_control() => ' ',
-            c => c,
-        })
-        .collect()
 }

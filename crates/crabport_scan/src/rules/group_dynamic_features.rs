@@ -84,3 +84,50 @@ pub(crate) fn in_transpiler_helper(ctx: &FileContext<'_, '_>, node: NodeId) -> b
         name.is_some_and(|n| TRANSPILER_HELPERS.split_whitespace().any(|h| h == n))
     })
 }
+
+/// A finding a rule of this group is about to report, with its own severity.
+pub(crate) struct Hit {
+    pub span: oxc_span::Span,
+    pub severity: crabport_core::finding::Severity,
+    pub confidence: crabport_core::finding::Confidence,
+    pub message: String,
+    pub help: &'static str,
+}
+
+impl Hit {
+    pub fn error(span: oxc_span::Span, message: String, help: &'static str) -> Self {
+        Self {
+            span,
+            severity: crabport_core::finding::Severity::Error,
+            confidence: crabport_core::finding::Confidence::High,
+            message,
+            help,
+        }
+    }
+
+    pub fn warning(span: oxc_span::Span, message: String, help: &'static str) -> Self {
+        Self {
+            severity: crabport_core::finding::Severity::Warning,
+            ..Self::error(span, message, help)
+        }
+    }
+}
+
+/// Reports `hit` for `rule` with the hit's severity.
+pub(crate) fn report(
+    ctx: &FileContext<'_, '_>,
+    rule: &dyn Rule,
+    hit: Hit,
+    out: &mut Vec<crabport_core::finding::Finding>,
+) {
+    let mut f = crate::rule::finding(
+        ctx,
+        rule,
+        hit.span,
+        hit.confidence,
+        hit.message,
+        hit.help.into(),
+    );
+    f.severity = hit.severity;
+    out.push(f);
+}

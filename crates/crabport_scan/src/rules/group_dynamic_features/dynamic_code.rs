@@ -1,16 +1,17 @@
 //! `dynamic-code`: code that is built or chosen at runtime: `eval`,
 //! `new Function`, string timers, `with`, `require`/`import()` of a computed name.
 
+use super::Hit;
 use oxc_ast::AstKind;
 use oxc_ast::ast::{BinaryOperator, Expression, UnaryOperator, VariableDeclarationKind};
 use oxc_semantic::{IsGlobalReference, NodeId};
 use oxc_span::{GetSpan, Span};
 
-use crabport_core::finding::{Confidence, Finding, Severity};
+use crabport_core::finding::{Finding, Severity};
 
 use super::{argument, global_member, is_global, short};
 use crate::context::FileContext;
-use crate::rule::{Rule, RuleDoc, finding};
+use crate::rule::{Rule, RuleDoc};
 
 pub struct DynamicCode;
 
@@ -162,44 +163,8 @@ impl Rule for DynamicCode {
                 _ => None,
             };
             if let Some(hit) = found {
-                let mut f = finding(
-                    ctx,
-                    self,
-                    hit.span,
-                    hit.confidence,
-                    hit.message,
-                    hit.help.into(),
-                );
-                f.severity = hit.severity;
-                out.push(f);
+                super::report(ctx, self, hit, out);
             }
-        }
-    }
-}
-
-struct Hit {
-    span: Span,
-    severity: Severity,
-    confidence: Confidence,
-    message: String,
-    help: &'static str,
-}
-
-impl Hit {
-    fn error(span: Span, message: String, help: &'static str) -> Self {
-        Self {
-            span,
-            severity: Severity::Error,
-            confidence: Confidence::High,
-            message,
-            help,
-        }
-    }
-
-    fn warning(span: Span, message: String, help: &'static str) -> Self {
-        Self {
-            severity: Severity::Warning,
-            ..Self::error(span, message, help)
         }
     }
 }

@@ -2,6 +2,7 @@
 //! `Proxy`, `Reflect.*`, `Object.defineProperty`/`setPrototypeOf`,
 //! monkey-patched prototypes, `__proto__`.
 
+use super::Hit;
 use oxc_ast::AstKind;
 use oxc_ast::ast::{CallExpression, Expression, PropertyKey};
 use oxc_semantic::{IsGlobalReference, NodeId};
@@ -11,7 +12,7 @@ use crabport_core::finding::{Confidence, Finding, Severity};
 
 use super::{argument, global_member, in_transpiler_helper, is_global, short};
 use crate::context::FileContext;
-use crate::rule::{NaivePort, Rule, RuleDoc, finding};
+use crate::rule::{NaivePort, Rule, RuleDoc};
 
 pub struct RuntimeReflection;
 
@@ -205,27 +206,10 @@ impl Rule for RuntimeReflection {
             if let Some(hit) = hit
                 && !in_transpiler_helper(ctx, node.id())
             {
-                let mut f = finding(
-                    ctx,
-                    self,
-                    hit.span,
-                    hit.confidence,
-                    hit.message,
-                    hit.help.into(),
-                );
-                f.severity = hit.severity;
-                out.push(f);
+                super::report(ctx, self, hit, out);
             }
         }
     }
-}
-
-struct Hit {
-    span: Span,
-    severity: Severity,
-    confidence: Confidence,
-    message: String,
-    help: &'static str,
 }
 
 fn warning(span: Span, message: String, help: &'static str) -> Hit {
