@@ -108,7 +108,7 @@ pub fn scan(
                 .par_iter()
                 .filter_map(|path| {
                     let source = std::fs::read_to_string(path).ok()?;
-                    if walk::looks_minified(&source) {
+                    if walk::looks_minified(&source) || !may_export_async(&source) {
                         return None;
                     }
                     let exports = project_index::module_exports_of_source(path, &source)?;
@@ -153,6 +153,19 @@ pub fn scan(
     }
     report.summary.friction = friction(&per_file);
     Ok(report)
+}
+
+/// Cheap text test before the index pass parses a file: only a module that
+/// exports something and mentions `async`/`Promise`, or re-exports from
+/// another module (a barrel), can contribute exported async functions.
+fn may_export_async(source: &str) -> bool {
+    source.contains("export")
+        && (source.contains("async")
+            || source.contains("Promise")
+            || source.lines().any(|line| {
+                let line = line.trim_start();
+                line.starts_with("export") && line.contains(" from ")
+            }))
 }
 
 /// A path as findings show it: relative to the scanned base, `/`-separated.
@@ -243,6 +256,26 @@ fn scan_file(
     findings.sort_by_key(|f| (f.line, f.column, f.rule));
     result.findings = findings;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_export_async;
+
+    #[test]
+    fn index_prefilter_keeps_every_file_that_can_export_async_functions() {
+        assert!(may_export_async("export async function f() {}"));
+        assert!(may_export_async("exports.f = async () => {};"));
+        assert!(may_export_async(
+            "export function f(): Promise<void> { return g(); }"
+        ));
+        assert!(may_export_async("export * from './store';"));
+        assert!(may_export_async("export { save } from \"./store\";"));
+        assert!(!may_export_async(
+            "export const a = 1;\nimport { b } from './b';"
+        ));
+        assert!(!may_export_async("async function local() {}"));
+    }
 }
 
 fn file_finding(path: &str, at: Position, message: String, snippet: &str) -> Finding {
