@@ -683,11 +683,3 @@ fn pathdiff(root: &std::path::Path, full: &std::path::Path) -> String {
         }
     }
 }
-
-/// Status used by the summaries: recommended-crate statuses.
-pub fn recommends_crates(status: PackageStatus) -> bool {
-    matches!(
-        status,
-        PackageStatus::Equivalent | PackageStatus::Partial | PackageStatus::Std
-    )
-}

@@ -59,8 +59,6 @@ pub enum GapKind {
 }
 
 impl GapKind {
-    pub const ALL: [Self; 4] = [Self::VendorSdk, Self::Dynamic, Self::Browser, Self::NoCrate];
-
     pub fn code(self) -> &'static str {
         match self {
             Self::VendorSdk => "vendor-sdk",
@@ -244,11 +242,6 @@ impl KnowledgeBase {
     /// Every problem found, each with its position.
     pub fn embedded() -> Result<Self, Vec<KbError>> {
         Self::from_files(embedded::FILES.iter().copied())
-    }
-
-    /// Names of the embedded files, for diagnostics.
-    pub fn embedded_files() -> impl Iterator<Item = &'static str> {
-        embedded::FILES.iter().map(|(name, _)| *name)
     }
 
     /// Parses and validates `(file name, text)` pairs.

@@ -30,6 +30,29 @@ impl<'a> LineIndex<'a> {
         Self { text, line_starts }
     }
 
+    /// Number of lines (a trailing newline does not start another).
+    pub fn line_count(&self) -> usize {
+        // As `str::lines`: no lines in "", and a trailing newline ends the last one.
+        let starts = self.line_starts.len();
+        if self.text.is_empty() || self.text.ends_with('\n') {
+            starts - 1
+        } else {
+            starts
+        }
+    }
+
+    /// The text of 1-based `line`, without its line break; empty past the end.
+    pub fn line_text(&self, line: usize) -> &'a str {
+        let Some(&start) = line.checked_sub(1).and_then(|i| self.line_starts.get(i)) else {
+            return "";
+        };
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |&next| next - 1);
+        self.text[start..end].trim_end_matches('\r')
+    }
+
     pub fn position(&self, offset: usize) -> Position {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
@@ -102,6 +125,20 @@ mod tests {
         // 'ç' is two bytes; the 'd' after it is column 2.
         assert_eq!(idx.position(5), Position { line: 2, column: 2 });
         assert_eq!(idx.position(100), Position { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn line_text_and_count_agree_with_str_lines() {
+        for text in ["", "a", "a\n", "a\r\nb", "a\n\nc\n"] {
+            let idx = LineIndex::new(text);
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(idx.line_count(), lines.len(), "{text:?}");
+            for (i, line) in lines.iter().enumerate() {
+                assert_eq!(idx.line_text(i + 1), *line, "{text:?} line {}", i + 1);
+            }
+            assert_eq!(idx.line_text(lines.len() + 1), "");
+            assert_eq!(idx.line_text(0), "");
+        }
     }
 
     #[test]

@@ -43,10 +43,11 @@ impl<'s, 'a> FileContext<'s, 'a> {
 
     /// The text of 1-based line `line`, without its line break.
     pub fn line_text(&self, line: usize) -> &'a str {
-        self.source
-            .lines()
-            .nth(line.saturating_sub(1))
-            .unwrap_or_default()
+        self.lines.line_text(line)
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.lines.line_count()
     }
 
     pub fn text(&self, span: Span) -> &'a str {

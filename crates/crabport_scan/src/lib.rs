@@ -207,12 +207,12 @@ fn scan_file(
         result.minified = true;
         return result;
     }
-    result.lines = source.lines().count();
     let source_type = SourceType::from_path(path).unwrap_or_default();
     let allocator = Allocator::default();
     let parsed = Parser::new(&allocator, &source, source_type).parse();
     if parsed.panicked || parsed.diagnostics.has_errors() {
         let lines = LineIndex::new(&source);
+        result.lines = lines.line_count();
         let (position, message) = parsed.diagnostics.errors().next().map_or_else(
             || {
                 (
@@ -225,10 +225,7 @@ fn scan_file(
                 (lines.position(offset as usize), e.message.to_string())
             },
         );
-        let snippet = source
-            .lines()
-            .nth(position.line.saturating_sub(1))
-            .unwrap_or_default();
+        let snippet = lines.line_text(position.line);
         result
             .findings
             .push(file_finding(&display, position, message, snippet));
@@ -239,6 +236,7 @@ fn scan_file(
         .build(&parsed.program)
         .semantic;
     let ctx = FileContext::new(&display, &source, &semantic, index);
+    result.lines = ctx.line_count();
     let mut findings = Vec::new();
     for rule in rules {
         let start = findings.len();
@@ -249,9 +247,8 @@ fn scan_file(
             }
         }
     }
-    let source_lines: Vec<&str> = source.lines().collect();
     let before = findings.len();
-    findings.retain(|f| !suppressed(&source_lines, f));
+    findings.retain(|f| !suppressed(&ctx, f));
     result.suppressed = before - findings.len();
     findings.sort_by_key(|f| (f.line, f.column, f.rule));
     result.findings = findings;
@@ -295,8 +292,8 @@ fn file_finding(path: &str, at: Position, message: String, snippet: &str) -> Fin
 }
 
 /// `// crabport-ignore <rule>: <reason>` on the line before the finding.
-fn suppressed(lines: &[&str], finding: &Finding) -> bool {
-    let Some(previous) = finding.line.checked_sub(2).and_then(|i| lines.get(i)) else {
+fn suppressed(ctx: &FileContext<'_, '_>, finding: &Finding) -> bool {
+    let Some(previous) = finding.line.checked_sub(1).map(|line| ctx.line_text(line)) else {
         return false;
     };
     let Some(rest) = previous.trim().strip_prefix("// crabport-ignore ") else {

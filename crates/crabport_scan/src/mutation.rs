@@ -25,6 +25,23 @@ pub const MUTATING_METHODS: &[&str] = &[
     "clear",
 ];
 
+/// Array/Map/Set methods that call their callback synchronously, once per
+/// element, and drop it before they return.
+pub const SYNC_ITERATION_METHODS: &[&str] = &[
+    "forEach",
+    "map",
+    "filter",
+    "reduce",
+    "reduceRight",
+    "some",
+    "every",
+    "find",
+    "findIndex",
+    "findLast",
+    "findLastIndex",
+    "flatMap",
+];
+
 /// How a reference mutates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mutation {

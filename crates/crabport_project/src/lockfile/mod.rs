@@ -27,20 +27,6 @@ pub enum LockfileFormat {
     PnpmV9,
 }
 
-impl LockfileFormat {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::NpmV1 => "package-lock.json v1",
-            Self::NpmV2 => "package-lock.json v2",
-            Self::NpmV3 => "package-lock.json v3",
-            Self::YarnClassic => "yarn.lock (classic)",
-            Self::YarnBerry => "yarn.lock (berry)",
-            Self::PnpmV6 => "pnpm-lock.yaml v6",
-            Self::PnpmV9 => "pnpm-lock.yaml v9",
-        }
-    }
-}
-
 /// One resolved package in the tree.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LockedPackage {

@@ -146,12 +146,7 @@ fn summary(report: &ScanReport, s: &Styles, out: &mut String) {
             )
         );
     }
-    let dirs: Vec<_> = sum
-        .friction
-        .iter()
-        .filter(|d| d.findings > 0)
-        .take(10)
-        .collect();
+    let dirs = worst_directories(sum);
     if !dirs.is_empty() {
         let _ = writeln!(
             out,
@@ -204,12 +199,7 @@ pub fn markdown(report: &ScanReport) -> String {
         }
         out.push('\n');
     }
-    let dirs: Vec<_> = sum
-        .friction
-        .iter()
-        .filter(|d| d.findings > 0)
-        .take(10)
-        .collect();
+    let dirs = worst_directories(sum);
     if !dirs.is_empty() {
         out.push_str("### Ownership friction (weighted findings per 1,000 lines)\n\n| directory | friction | lines | findings | worst files |\n|---|---:|---:|---:|---|\n");
         for d in dirs {
@@ -254,4 +244,13 @@ pub fn markdown(report: &ScanReport) -> String {
         out.push_str("\n</details>\n");
     }
     out
+}
+
+/// The directories a report lists: those with findings, worst ten.
+fn worst_directories(sum: &ScanSummary) -> Vec<&crabport_scan::DirectoryFriction> {
+    sum.friction
+        .iter()
+        .filter(|d| d.findings > 0)
+        .take(10)
+        .collect()
 }

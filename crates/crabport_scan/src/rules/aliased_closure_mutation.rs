@@ -10,7 +10,7 @@ use oxc_span::GetSpan;
 use crabport_core::finding::{Confidence, Finding, Severity};
 
 use crate::context::FileContext;
-use crate::mutation::classify;
+use crate::mutation::{SYNC_ITERATION_METHODS, classify};
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
 use crate::rules::shared_module_state::list;
 
@@ -52,25 +52,6 @@ logWarn();"#,
 "#,
     idiomatic_output: Some("[\"info\", \"warn\"]\n"),
 };
-
-/// Array methods that call their callback synchronously and drop it: such a
-/// closure's borrow ends before the next statement, which Rust accepts.
-const SYNC_CALLBACK_METHODS: &[&str] = &[
-    "forEach",
-    "map",
-    "filter",
-    "reduce",
-    "reduceRight",
-    "some",
-    "every",
-    "find",
-    "findIndex",
-    "findLast",
-    "findLastIndex",
-    "flatMap",
-    "sort",
-    "toSorted",
-];
 
 impl Rule for AliasedClosureMutation {
     fn doc(&self) -> &'static RuleDoc {
@@ -153,8 +134,15 @@ fn is_retained(ctx: &FileContext<'_, '_>, closure: NodeId) -> bool {
                 return false; // (() => …)()
             }
             !matches!(&call.callee, Expression::StaticMemberExpression(m)
-                if SYNC_CALLBACK_METHODS.contains(&m.property.name.as_str()))
+                if is_sync_callback_method(&m.property.name))
         }
         _ => true,
     }
+}
+
+/// Methods that call their callback synchronously and drop it (the iteration
+/// methods, and `sort`'s comparator): such a closure's borrow ends before the
+/// next statement, which Rust accepts.
+fn is_sync_callback_method(name: &str) -> bool {
+    SYNC_ITERATION_METHODS.contains(&name) || matches!(name, "sort" | "toSorted")
 }

@@ -25,22 +25,7 @@ pub static RULES: &[&dyn Rule] = &[
     &shared_memory_threads::SharedMemoryThreads,
 ];
 
-/// Array/Map/Set methods that call their callback synchronously, once per
-/// element, and drop it before they return.
-const SYNC_ITERATION_METHODS: &[&str] = &[
-    "forEach",
-    "map",
-    "filter",
-    "reduce",
-    "reduceRight",
-    "some",
-    "every",
-    "find",
-    "findIndex",
-    "findLast",
-    "findLastIndex",
-    "flatMap",
-];
+use crate::mutation::SYNC_ITERATION_METHODS;
 
 /// What an access path starts at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
