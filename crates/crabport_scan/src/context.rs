@@ -1,5 +1,7 @@
 //! One parsed file with its semantic model, shared by every rule.
 
+use std::cell::RefCell;
+
 use oxc_ast::AstKind;
 use oxc_semantic::{NodeId, Semantic};
 use oxc_span::{GetSpan, Span};
@@ -11,9 +13,12 @@ pub struct FileContext<'s, 'a> {
     pub display_path: &'s str,
     pub source: &'a str,
     pub semantic: &'s Semantic<'a>,
-    /// Exported async functions of every scanned file (the first pass), for
-    /// rules that follow imports.
+    /// Exported async functions of every scanned file, when a caller has them
+    /// up front (tests); the engine defers instead.
     pub project: Option<&'s crate::project_index::ProjectIndex>,
+    /// Set by the engine when it resolves cross-file lookups after the pass
+    /// (one parse per file): findings that depend on another file wait here.
+    deferred: Option<RefCell<Vec<crate::project_index::DeferredFinding>>>,
     lines: LineIndex<'a>,
 }
 
@@ -29,8 +34,33 @@ impl<'s, 'a> FileContext<'s, 'a> {
             source,
             semantic,
             project,
+            deferred: None,
             lines: LineIndex::new(source),
         }
+    }
+
+    /// Cross-file lookups are deferred to the engine rather than answered
+    /// from [`Self::project`].
+    #[must_use]
+    pub fn deferring_cross_file(mut self) -> Self {
+        self.deferred = Some(RefCell::default());
+        self
+    }
+
+    pub fn defers_cross_file(&self) -> bool {
+        self.deferred.is_some()
+    }
+
+    /// Parks a finding until the engine knows every file's exports; dropped
+    /// when the context does not defer.
+    pub fn defer(&self, finding: crate::project_index::DeferredFinding) {
+        if let Some(deferred) = &self.deferred {
+            deferred.borrow_mut().push(finding);
+        }
+    }
+
+    pub fn take_deferred(&self) -> Vec<crate::project_index::DeferredFinding> {
+        self.deferred.as_ref().map(|d| d.take()).unwrap_or_default()
     }
 
     /// 1-based start and end positions of `span`.

@@ -79,6 +79,36 @@ struct FileResult {
     findings: Vec<Finding>,
     suppressed: usize,
     minified: bool,
+    /// What the file exports, for other files' deferred findings.
+    exports: Option<project_index::ModuleExports>,
+    /// Findings that hold if an imported module exports an async function;
+    /// the flag says whether a `crabport-ignore` comment suppresses it.
+    deferred: Vec<(project_index::DeferredFinding, bool)>,
+}
+
+/// Builds the index of every file's exports and keeps the deferred findings
+/// it confirms.
+fn resolve_deferred(results: &mut [FileResult]) {
+    let index: project_index::ProjectIndex = results
+        .iter_mut()
+        .filter_map(|r| Some((r.path.clone(), r.exports.take()?)))
+        .collect();
+    for result in results {
+        let before = result.findings.len();
+        for (deferred, suppressed) in std::mem::take(&mut result.deferred) {
+            if !index.is_async_export(&result.path, &deferred.module, &deferred.export) {
+                continue;
+            }
+            if suppressed {
+                result.suppressed += 1;
+            } else {
+                result.findings.push(deferred.finding);
+            }
+        }
+        if result.findings.len() > before {
+            result.findings.sort_by_key(|f| (f.line, f.column, f.rule));
+        }
+    }
 }
 
 /// Scans `roots`; paths in findings are relative to `base`.
@@ -99,33 +129,20 @@ pub fn scan(
     let rules: Vec<&dyn Rule> = rules::all()
         .filter(|r| !options.disabled.iter().any(|d| d == r.code()))
         .collect();
-    // First pass, only when a rule follows imports: each file's exports.
-    let index: Option<project_index::ProjectIndex> = rules
-        .iter()
-        .any(|r| r.code() == "floating-promise")
-        .then(|| {
-            files
-                .par_iter()
-                .filter_map(|path| {
-                    let source = std::fs::read_to_string(path).ok()?;
-                    if walk::looks_minified(&source) || !may_export_async(&source) {
-                        return None;
-                    }
-                    let exports = project_index::module_exports_of_source(path, &source)?;
-                    Some((display_path(base, path), exports))
-                })
-                .collect::<Vec<_>>()
-                .into_iter()
-                .collect()
-        });
-    let results: Vec<FileResult> = files
+    // Only when a rule follows imports: each file's exports, recorded from
+    // the same parse, and the findings that wait on them.
+    let cross_file = rules.iter().any(|r| r.code() == "floating-promise");
+    let mut results: Vec<FileResult> = files
         .par_iter()
         .map(|path| {
-            let result = scan_file(base, path, &rules, options, index.as_ref());
+            let result = scan_file(base, path, &rules, options, cross_file);
             on_file();
             result
         })
         .collect();
+    if cross_file {
+        resolve_deferred(&mut results);
+    }
     let mut report = ScanReport {
         findings: Vec::new(),
         summary: ScanSummary::default(),
@@ -155,19 +172,6 @@ pub fn scan(
     Ok(report)
 }
 
-/// Cheap text test before the index pass parses a file: only a module that
-/// exports something and mentions `async`/`Promise`, or re-exports from
-/// another module (a barrel), can contribute exported async functions.
-fn may_export_async(source: &str) -> bool {
-    source.contains("export")
-        && (source.contains("async")
-            || source.contains("Promise")
-            || source.lines().any(|line| {
-                let line = line.trim_start();
-                line.starts_with("export") && line.contains(" from ")
-            }))
-}
-
 /// A path as findings show it: relative to the scanned base, `/`-separated.
 fn display_path(base: &Path, path: &Path) -> String {
     path.strip_prefix(base)
@@ -181,7 +185,7 @@ fn scan_file(
     path: &Path,
     rules: &[&dyn Rule],
     options: &ScanOptions,
-    index: Option<&project_index::ProjectIndex>,
+    cross_file: bool,
 ) -> FileResult {
     let display = display_path(base, path);
     let mut result = FileResult {
@@ -190,6 +194,8 @@ fn scan_file(
         findings: Vec::new(),
         suppressed: 0,
         minified: false,
+        exports: None,
+        deferred: Vec::new(),
     };
     let source = match std::fs::read_to_string(path) {
         Ok(s) => s,
@@ -235,7 +241,11 @@ fn scan_file(
         .with_build_nodes(true)
         .build(&parsed.program)
         .semantic;
-    let ctx = FileContext::new(&display, &source, &semantic, index);
+    let mut ctx = FileContext::new(&display, &source, &semantic, None);
+    if cross_file {
+        ctx = ctx.deferring_cross_file();
+        result.exports = Some(project_index::module_exports(&parsed.program));
+    }
     result.lines = ctx.line_count();
     let mut findings = Vec::new();
     for rule in rules {
@@ -247,32 +257,25 @@ fn scan_file(
             }
         }
     }
+    let mut deferred = ctx.take_deferred();
+    for d in &mut deferred {
+        if let Some(severity) = options.severity.get(d.finding.rule) {
+            d.finding.severity = *severity;
+        }
+    }
+    result.deferred = deferred
+        .into_iter()
+        .map(|d| {
+            let suppressed = suppressed(&ctx, &d.finding);
+            (d, suppressed)
+        })
+        .collect();
     let before = findings.len();
     findings.retain(|f| !suppressed(&ctx, f));
     result.suppressed = before - findings.len();
     findings.sort_by_key(|f| (f.line, f.column, f.rule));
     result.findings = findings;
     result
-}
-
-#[cfg(test)]
-mod tests {
-    use super::may_export_async;
-
-    #[test]
-    fn index_prefilter_keeps_every_file_that_can_export_async_functions() {
-        assert!(may_export_async("export async function f() {}"));
-        assert!(may_export_async("exports.f = async () => {};"));
-        assert!(may_export_async(
-            "export function f(): Promise<void> { return g(); }"
-        ));
-        assert!(may_export_async("export * from './store';"));
-        assert!(may_export_async("export { save } from \"./store\";"));
-        assert!(!may_export_async(
-            "export const a = 1;\nimport { b } from './b';"
-        ));
-        assert!(!may_export_async("async function local() {}"));
-    }
 }
 
 fn file_finding(path: &str, at: Position, message: String, snippet: &str) -> Finding {

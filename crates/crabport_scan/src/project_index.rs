@@ -1,17 +1,14 @@
 //! The cross-file half of `floating-promise`: which functions does each file
 //! export that return a promise?
 //!
-//! The engine builds a [`ProjectIndex`] in a first pass (parse only, no
-//! semantic model: [`module_exports`] walks the top-level statements), then
-//! hands it to the rule in the second pass, where an imported binding such as
-//! `import { save } from "./store"` resolves through
-//! [`ProjectIndex::is_async_export`].
+//! Each file is parsed once. While the rule runs on a file, a call of a
+//! relative import such as `import { save } from "./store"` becomes a
+//! [`DeferredFinding`]; the same parse records the file's [`module_exports`].
+//! After the pass the engine builds the [`ProjectIndex`] and keeps the
+//! deferred findings whose import [`ProjectIndex::is_async_export`] confirms.
 //!
 //! Also the shared vocabulary of the group: what counts as a function that
 //! returns a promise ([`function_returns_promise`], [`expression_is_async_function`]).
-
-// Wired into the engine's first pass by the lead (see the group's report); until
-// then only the tests and the rule call into it.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -20,6 +17,15 @@ use oxc_ast::ast::{
     ModuleExportName, ObjectPropertyKind, Program, Statement, TSType, TSTypeAnnotation, TSTypeName,
     VariableDeclarator,
 };
+
+/// A finding that holds only if `module`, imported by the finding's file,
+/// exports `export` as an async function.
+#[derive(Debug, Clone)]
+pub struct DeferredFinding {
+    pub finding: crabport_core::finding::Finding,
+    pub module: String,
+    pub export: String,
+}
 
 /// `Promise<…>` or `PromiseLike<…>` (also through parentheses).
 pub fn is_promise_type(ty: &TSType<'_>) -> bool {
@@ -103,7 +109,7 @@ pub struct ReExport {
     pub exported: String,
 }
 
-/// What the first pass records per file.
+/// What the scan records per file for other files' imports.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModuleExports {
     /// Exported names bound to async or `Promise`-returning functions
@@ -111,12 +117,6 @@ pub struct ModuleExports {
     pub async_functions: BTreeSet<String>,
     /// Re-exports, followed at lookup time (barrel `index.ts` files).
     pub reexports: Vec<ReExport>,
-}
-
-/// The names of the exported async functions of `program`: the first-pass
-/// summary of one file.
-pub fn exported_async_functions(program: &Program<'_>) -> BTreeSet<String> {
-    module_exports(program).async_functions
 }
 
 /// Exported async functions and re-exports of `program`, from its top-level
@@ -373,7 +373,7 @@ fn normalize(path: &str) -> String {
     }
 }
 
-/// A first pass for one file's source text, for callers without a parsed
+/// [`module_exports`] of one file's source text, for callers without a parsed
 /// program at hand; `None` when it does not parse.
 pub fn module_exports_of_source(path: &std::path::Path, source: &str) -> Option<ModuleExports> {
     let allocator = oxc_allocator::Allocator::default();

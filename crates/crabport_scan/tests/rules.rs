@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crabport_core::finding::Severity;
 use crabport_scan::{ScanOptions, scan};
 
 fn fixtures() -> PathBuf {
@@ -174,32 +175,43 @@ fn dependencies_build_output_and_bundles_are_skipped() {
     assert_eq!(report.findings.len(), 4);
 }
 
-/// floating-promise follows imports through the first pass's index of
-/// exported async functions.
+/// floating-promise follows imports: the calls wait until every file's
+/// exports are known (one parse per file), then only confirmed ones remain,
+/// with the configured severity and `crabport-ignore` applied.
 #[test]
 fn floating_promise_resolves_async_functions_exported_by_another_file() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(
-        tmp.path().join("store.ts"),
-        "export async function save(x: string) {\n  return x;\n}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        tmp.path().join("app.ts"),
-        "import { save } from \"./store\";\nexport function handle() {\n  save(\"a\");\n}\n",
-    )
-    .unwrap();
-    let report = scan(
-        tmp.path(),
-        &[tmp.path().to_owned()],
-        &ScanOptions::default(),
-        &|| {},
-    )
-    .unwrap();
-    let found: Vec<(&str, &str, usize)> = report
+    let write = |name: &str, text: &str| {
+        let path = tmp.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "lib/store.ts",
+        "export async function save(x: string) {\n  return x;\n}\nexport function count() {\n  return 1;\n}\n",
+    );
+    write("lib/index.ts", "export * from \"./store\";\n");
+    write(
+        "app.ts",
+        "import { save, count } from \"./lib\";\nimport { save as direct } from \"./lib/store.js\";\n\
+export function handle() {\n  save(\"a\");\n  count();\n  // crabport-ignore floating-promise: fire and forget\n  direct(\"b\");\n  direct(\"c\");\n}\n",
+    );
+    let options = ScanOptions {
+        severity: [("floating-promise".to_owned(), Severity::Error)].into(),
+        ..ScanOptions::default()
+    };
+    let report = scan(tmp.path(), &[tmp.path().to_owned()], &options, &|| {}).unwrap();
+    let found: Vec<(&str, &str, usize, Severity)> = report
         .findings
         .iter()
-        .map(|f| (f.rule, f.file.as_str(), f.line))
+        .map(|f| (f.rule, f.file.as_str(), f.line, f.severity))
         .collect();
-    assert_eq!(found, [("floating-promise", "app.ts", 3)]);
+    assert_eq!(
+        found,
+        [
+            ("floating-promise", "app.ts", 4, Severity::Error),
+            ("floating-promise", "app.ts", 8, Severity::Error),
+        ]
+    );
+    assert_eq!(report.summary.suppressed, 1);
 }

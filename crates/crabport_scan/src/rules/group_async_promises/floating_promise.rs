@@ -13,8 +13,9 @@ use crabport_core::finding::{Confidence, Finding, Severity};
 
 use crate::context::FileContext;
 use crate::project_index::{
-    ProjectIndex, PromiseFunction, declarator_returns_promise, expression_is_async_function,
-    function_returns_promise, is_promise_function_type, is_promise_type,
+    DeferredFinding, ProjectIndex, PromiseFunction, declarator_returns_promise,
+    expression_is_async_function, function_returns_promise, is_promise_function_type,
+    is_promise_type,
 };
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
 
@@ -142,7 +143,15 @@ impl FloatingPromise {
                     continue; // the authors decided, as with `void`
                 }
                 let help = f.help(top_level);
-                out.push(finding(ctx, self, f.span, f.confidence, f.message, help));
+                let found = finding(ctx, self, f.span, f.confidence, f.message, help);
+                match f.pending {
+                    Some((module, export)) => ctx.defer(DeferredFinding {
+                        finding: found,
+                        module,
+                        export,
+                    }),
+                    None => out.push(found),
+                }
             }
         }
     }
@@ -166,6 +175,7 @@ struct Floating {
     /// The call to name in the help, e.g. `saveUser`.
     callee: String,
     shape: Shape,
+    pending: Option<(String, String)>,
 }
 
 impl Floating {
@@ -226,6 +236,9 @@ struct Source {
     reason: String,
     confidence: Confidence,
     iife: bool,
+    /// Holds only if the relative module exports this name as an async
+    /// function: (module, export), resolved by the engine after the pass.
+    pending: Option<(String, String)>,
 }
 
 impl Source {
@@ -234,6 +247,7 @@ impl Source {
             reason,
             confidence,
             iife: false,
+            pending: None,
         }
     }
 }
@@ -357,6 +371,7 @@ impl Resolver<'_, '_, '_> {
                         ),
                         callee: what.to_owned(),
                         shape: Shape::Call,
+                        pending: source.pending,
                     });
                 }
             }
@@ -388,6 +403,7 @@ impl Resolver<'_, '_, '_> {
                 ),
                 callee: on,
                 shape: Shape::Unhandled,
+                pending: source.pending,
             });
             return;
         }
@@ -409,6 +425,7 @@ impl Resolver<'_, '_, '_> {
             ),
             callee,
             shape,
+            pending: source.pending,
         });
     }
 
@@ -510,10 +527,13 @@ impl Resolver<'_, '_, '_> {
                     return None;
                 }
                 let inner = self.promise_source(init)?;
-                Some(Source::new(
-                    format!("`{name}` holds a promise (line {line}): {}", inner.reason),
-                    confidence.min(inner.confidence),
-                ))
+                Some(Source {
+                    pending: inner.pending,
+                    ..Source::new(
+                        format!("`{name}` holds a promise (line {line}): {}", inner.reason),
+                        confidence.min(inner.confidence),
+                    )
+                })
             }
             AstKind::FormalParameter(p) if typed(p.type_annotation.as_deref()) => {
                 Some(Source::new(
@@ -541,10 +561,11 @@ impl Resolver<'_, '_, '_> {
             callee @ (Expression::ArrowFunctionExpression(_)
             | Expression::FunctionExpression(_)) => {
                 expression_is_async_function(callee).map(|_| Source {
-                    reason: "it starts at once, and a rejection inside it goes unhandled"
-                        .to_owned(),
-                    confidence: Confidence::High,
                     iife: true,
+                    ..Source::new(
+                        "it starts at once, and a rejection inside it goes unhandled".to_owned(),
+                        Confidence::High,
+                    )
                 })
             }
             Expression::StaticMemberExpression(m) => {
@@ -653,13 +674,25 @@ impl Resolver<'_, '_, '_> {
                 Confidence::High,
             ));
         }
-        let importer = self.ctx.display_path;
-        (is_relative(module) && self.index?.is_async_export(importer, module, name)).then(|| {
+        if !is_relative(module) {
+            return None;
+        }
+        let source = || {
             Source::new(
                 format!("`{display}` is an async function exported by \"{module}\""),
                 Confidence::High,
             )
-        })
+        };
+        match self.index {
+            Some(index) => index
+                .is_async_export(self.ctx.display_path, module, name)
+                .then(source),
+            None if self.ctx.defers_cross_file() => Some(Source {
+                pending: Some((module.to_owned(), name.to_owned())),
+                ..source()
+            }),
+            None => None,
+        }
     }
 
     /// Why calling the binding `symbol` gives a promise.
