@@ -26,6 +26,8 @@ pub enum Command {
     Audit(AuditArgs),
     /// Find the TypeScript/JavaScript that will fight the borrow checker, with the Rust that replaces it.
     Scan(ScanArgs),
+    /// Decide per service: migrate-now, migrate-later or do-not-migrate, from measured evidence.
+    Assess(AssessArgs),
     /// Print the documentation of a scan rule, status, gap kind, crate state or finding code.
     Explain(ExplainArgs),
 }
@@ -82,6 +84,31 @@ pub struct AuditArgs {
     #[arg(long)]
     pub npm_hints: bool,
 
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AssessArgs {
+    /// The project root: crabport.toml's `[[service]]` entries, else each workspace package (or the root package).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
+    pub format: OutputFormat,
+
+    /// Assess only this service (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub service: Vec<String>,
+
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+/// How to reach the crates.io index (audit, assess).
+#[derive(Debug, clap::Args)]
+pub struct IndexArgs {
     /// Use only the local index cache; never touch the network.
     #[arg(long)]
     pub offline: bool,

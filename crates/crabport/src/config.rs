@@ -1,9 +1,10 @@
 //! `crabport.toml` at the project root. Every option also has a flag; flags win.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crabport_core::{InputError, LineIndex};
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::cli::FailOn;
 
@@ -14,6 +15,46 @@ pub struct Config {
     pub audit: AuditConfig,
     #[serde(default)]
     pub scan: ScanConfig,
+    /// `[[service]]` entries: the services `assess` decides on.
+    #[serde(default, rename = "service")]
+    pub services: Vec<ServiceConfig>,
+    /// The thresholds of `assess`'s rules.
+    #[serde(default)]
+    pub assess: crabport_decide::Thresholds,
+    /// Where the file was read from, to point errors found after parsing at it.
+    #[serde(skip)]
+    pub source: Option<ConfigSource>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfigSource {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// One `[[service]]`. Paths are relative to crabport.toml.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    pub name: Spanned<String>,
+    pub path: Spanned<String>,
+    /// One `.cpuprofile` or a list of them.
+    pub profile: Option<Spanned<toml::Value>>,
+    pub hot_path: Option<bool>,
+    pub goal: Option<String>,
+    pub sidecar_ok: Option<bool>,
+    #[serde(default)]
+    pub incidents: Vec<Spanned<IncidentConfig>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentConfig {
+    /// `"2026-03-02"` or a bare TOML date.
+    pub date: Spanned<toml::Value>,
+    pub kind: crabport_decide::IncidentKind,
+    #[serde(default)]
+    pub summary: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,9 +99,77 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(e) => return Err(InputError::io(&path, &e)),
         };
-        toml::from_str(&text).map_err(|e| {
+        let mut config: Self = toml::from_str(&text).map_err(|e| {
             let position = LineIndex::new(&text).position(e.span().map_or(0, |s| s.start));
             InputError::at(&path, position, e.message().trim())
+        })?;
+        config.source = Some(ConfigSource { path, text });
+        Ok(config)
+    }
+
+    /// An error about the value at `span` of the file this config came from.
+    pub fn error_at(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> InputError {
+        match &self.source {
+            Some(source) => InputError::at(
+                &source.path,
+                LineIndex::new(&source.text).position(span.start),
+                message,
+            ),
+            None => InputError::new(FILE_NAME, message),
+        }
+    }
+
+    /// The directory paths in the file are relative to.
+    pub fn base_dir(&self) -> Option<&Path> {
+        self.source.as_ref().and_then(|s| s.path.parent())
+    }
+}
+
+impl ServiceConfig {
+    /// The profile paths as written, each with the span to blame.
+    ///
+    /// # Errors
+    /// `profile` is neither a string nor a list of strings.
+    pub fn profiles(&self, config: &Config) -> Result<Vec<String>, InputError> {
+        let Some(profile) = &self.profile else {
+            return Ok(Vec::new());
+        };
+        let invalid = || {
+            config.error_at(
+                profile.span(),
+                "`profile` must be a path or a list of paths",
+            )
+        };
+        match profile.get_ref() {
+            toml::Value::String(s) => Ok(vec![s.clone()]),
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned).ok_or_else(invalid))
+                .collect(),
+            _ => Err(invalid()),
+        }
+    }
+}
+
+impl IncidentConfig {
+    /// # Errors
+    /// A date that is not `YYYY-MM-DD`.
+    pub fn to_incident(&self, config: &Config) -> Result<crabport_decide::Incident, InputError> {
+        let text = match self.date.get_ref() {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Datetime(d) => d.to_string(),
+            _ => String::new(),
+        };
+        let date = text.parse::<jiff::civil::Date>().map_err(|_| {
+            config.error_at(
+                self.date.span(),
+                format!("incident date {text:?} is not a date like \"2026-03-02\""),
+            )
+        })?;
+        Ok(crabport_decide::Incident {
+            date,
+            kind: self.kind,
+            summary: self.summary.clone(),
         })
     }
 }

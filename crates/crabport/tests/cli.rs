@@ -7,6 +7,9 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+
+#[path = "cli/assess.rs"]
+mod assess;
 use serde_json::Value;
 
 /// The day the recorded cache was made; staleness is judged from it.

@@ -94,6 +94,27 @@ impl InputError {
         }
     }
 
+    /// A serde_json error: its " at line N column M" becomes the position,
+    /// and a document that ends early says it is truncated.
+    pub fn json(path: &Path, err: &serde_json::Error) -> Self {
+        let text = err.to_string();
+        let mut message = text
+            .rfind(" at line ")
+            .map_or(text.as_str(), |i| &text[..i])
+            .to_owned();
+        if err.is_eof() {
+            message.push_str(": the file is truncated");
+        }
+        if err.line() == 0 {
+            return Self::new(path, message);
+        }
+        let position = Position {
+            line: err.line(),
+            column: err.column(),
+        };
+        Self::at(path, position, message)
+    }
+
     pub fn io(path: &Path, err: &std::io::Error) -> Self {
         let message = match err.kind() {
             std::io::ErrorKind::NotFound => "file not found".to_owned(),

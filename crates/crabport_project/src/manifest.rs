@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crabport_core::{InputError, Position};
+use crabport_core::InputError;
 use serde::Deserialize;
 
 /// Which `package.json` section a dependency comes from.
@@ -151,7 +151,7 @@ impl Manifest {
     /// An [`InputError`] with line:column and what was expected.
     pub fn parse(path: &Path, text: &str) -> Result<Self, InputError> {
         let raw: RawManifest = serde_json::from_str(text.trim_start_matches('\u{feff}'))
-            .map_err(|e| json_error(path, &e))?;
+            .map_err(|e| InputError::json(path, &e))?;
         let private = matches!(raw.private, Some(serde_json::Value::Bool(true)))
             || matches!(&raw.private, Some(serde_json::Value::String(s)) if s == "true");
         let has_entry = raw.main.is_some()
@@ -205,30 +205,10 @@ impl Manifest {
     }
 }
 
-/// A serde_json error as a positioned input error ("expected …" without the
-/// redundant "at line N column M" suffix).
-pub(crate) fn json_error(path: &Path, err: &serde_json::Error) -> InputError {
-    let text = err.to_string();
-    let message = text
-        .rfind(" at line ")
-        .map_or(text.as_str(), |i| &text[..i])
-        .to_owned();
-    if err.line() == 0 {
-        return InputError::new(path, message);
-    }
-    InputError::at(
-        path,
-        Position {
-            line: err.line(),
-            column: err.column(),
-        },
-        message,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crabport_core::Position;
 
     fn parse(text: &str) -> Result<Manifest, InputError> {
         Manifest::parse(Path::new("package.json"), text)

@@ -2,6 +2,7 @@
 //! verdicts; they only lay out what the report holds, escaping every string
 //! that came from the scanned project.
 
+pub mod assess;
 pub mod audit;
 pub mod scan;
 mod style;

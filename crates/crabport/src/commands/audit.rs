@@ -12,8 +12,8 @@ use crabport_project::Project;
 use crabport_report::audit as render;
 
 use crate::ExitStatus;
-use crate::cli::{AuditArgs, FailOn, OutputFormat};
-use crate::config::{Config, parse_duration};
+use crate::cli::{AuditArgs, FailOn, IndexArgs, OutputFormat};
+use crate::config::{AuditConfig, Config, parse_duration};
 use crate::output::{print_report, progress, terminal_width, warn};
 
 pub fn run(args: &AuditArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
@@ -28,30 +28,18 @@ pub fn run(args: &AuditArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     })?;
     let now = crabport_core::clock::now().map_err(|e| anyhow!(e))?;
 
-    let mut index_options = IndexOptions {
-        offline: args.offline,
-        ..IndexOptions::default()
-    };
-    if let Some(dir) = &args.cache_dir {
-        index_options.cache_dir.clone_from(dir);
-    }
-    if let Some(ttl) = args.cache_ttl.as_deref().or(config.cache_ttl.as_deref()) {
-        index_options.ttl = parse_duration(ttl).map_err(|e| anyhow!("--cache-ttl: {e}"))?;
-    }
-    if let Some(timeout) = args.timeout.as_deref().or(config.timeout.as_deref()) {
-        index_options.timeout = parse_duration(timeout).map_err(|e| anyhow!("--timeout: {e}"))?;
-    }
-    if let Some(n) = args.concurrency.or(config.concurrency) {
-        index_options.concurrency = n.max(1);
-    }
     let options = AuditOptions {
         include_dev: args.include_dev || config.include_dev.unwrap_or(false),
-        stale_after_months: args.stale_after.or(config.stale_after_months).unwrap_or(24),
+        stale_after_months: args
+            .index
+            .stale_after
+            .or(config.stale_after_months)
+            .unwrap_or(24),
         now,
     };
 
     let names = crabport_audit::crates_to_resolve(&project, &kb, &options);
-    let index = CratesIndex::open(index_options).context("cannot open the crates.io index")?;
+    let index = open_index(&args.index, &config)?;
     let bar = progress(names.len(), quiet, "resolving crates");
     let results = index.lookup_all(&names, &|name| {
         bar.set_message(name.to_owned());
@@ -59,11 +47,11 @@ pub fn run(args: &AuditArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     });
     bar.finish_and_clear();
     let lookups: HashMap<String, _> = names.into_iter().zip(results).collect();
-    let info = crabport_audit::index_info(index.url(), args.offline, &lookups);
+    let info = crabport_audit::index_info(index.url(), args.index.offline, &lookups);
 
     let mut npm_facts = HashMap::new();
     let mut npm_warning = None;
-    if (args.npm_hints || config.npm_hints.unwrap_or(false)) && !args.offline {
+    if (args.npm_hints || config.npm_hints.unwrap_or(false)) && !args.index.offline {
         let unknown = crabport_audit::unknown_packages(&project, &kb, &options);
         if !unknown.is_empty() {
             let registry = crabport_audit::npm::registry_url(&args.path);
@@ -120,6 +108,27 @@ pub fn run(args: &AuditArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// The crates.io index as flags and `[audit]` ask for; flags win.
+pub fn open_index(args: &IndexArgs, config: &AuditConfig) -> anyhow::Result<CratesIndex> {
+    let mut options = IndexOptions {
+        offline: args.offline,
+        ..IndexOptions::default()
+    };
+    if let Some(dir) = &args.cache_dir {
+        options.cache_dir.clone_from(dir);
+    }
+    if let Some(ttl) = args.cache_ttl.as_deref().or(config.cache_ttl.as_deref()) {
+        options.ttl = parse_duration(ttl).map_err(|e| anyhow!("--cache-ttl: {e}"))?;
+    }
+    if let Some(timeout) = args.timeout.as_deref().or(config.timeout.as_deref()) {
+        options.timeout = parse_duration(timeout).map_err(|e| anyhow!("--timeout: {e}"))?;
+    }
+    if let Some(n) = args.concurrency.or(config.concurrency) {
+        options.concurrency = n.max(1);
+    }
+    CratesIndex::open(options).context("cannot open the crates.io index")
 }
 
 fn fails(report: &AuditReport, fail_on: &[FailOn]) -> bool {

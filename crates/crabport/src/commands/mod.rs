@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod assess;
 mod audit;
 mod explain;
 mod scan;
@@ -12,6 +13,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitStatus> {
     match &cli.command {
         Command::Audit(args) => audit::run(args, cli.quiet),
         Command::Scan(args) => scan::run(args, cli.quiet),
+        Command::Assess(args) => assess::run(args, cli.quiet),
         Command::Explain(args) => explain::run(args),
     }
 }

@@ -9,7 +9,7 @@ use crabport_scan::{ScanOptions, rules};
 
 use crate::ExitStatus;
 use crate::cli::{ScanArgs, ScanFormat, SeverityArg};
-use crate::config::Config;
+use crate::config::{Config, ScanConfig};
 use crate::output::{print_report, progress};
 
 fn severity(arg: SeverityArg) -> Severity {
@@ -18,6 +18,33 @@ fn severity(arg: SeverityArg) -> Severity {
         SeverityArg::Warning => Severity::Warning,
         SeverityArg::Error => Severity::Error,
     }
+}
+
+/// Scan options from `[scan]` plus flags.
+pub fn scan_options(
+    config: &ScanConfig,
+    extra_exclude: &[String],
+    include_tests: bool,
+) -> anyhow::Result<ScanOptions> {
+    for code in config.disable.iter().chain(config.severity.keys()) {
+        if rules::find(code).is_none() {
+            bail!(
+                "crabport.toml: [scan] names an unknown rule {code:?}; `crabport explain` lists the rules"
+            );
+        }
+    }
+    let mut exclude = config.exclude.clone();
+    exclude.extend(extra_exclude.iter().cloned());
+    Ok(ScanOptions {
+        disabled: config.disable.clone(),
+        severity: config
+            .severity
+            .iter()
+            .map(|(k, v)| (k.clone(), severity(*v)))
+            .collect(),
+        exclude,
+        include_tests: include_tests || config.include_tests.unwrap_or(false),
+    })
 }
 
 pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
@@ -38,25 +65,7 @@ pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
     let config = Config::load(&base)?.scan;
-    for code in config.disable.iter().chain(config.severity.keys()) {
-        if rules::find(code).is_none() {
-            bail!(
-                "crabport.toml: [scan] names an unknown rule {code:?}; `crabport explain` lists the rules"
-            );
-        }
-    }
-    let mut exclude = config.exclude.clone();
-    exclude.extend(args.exclude.iter().cloned());
-    let options = ScanOptions {
-        disabled: config.disable.clone(),
-        severity: config
-            .severity
-            .iter()
-            .map(|(k, v)| (k.clone(), severity(*v)))
-            .collect(),
-        exclude,
-        include_tests: args.include_tests || config.include_tests.unwrap_or(false),
-    };
+    let options = scan_options(&config, &args.exclude, args.include_tests)?;
     let bar = progress(0, quiet, "scanning files");
     let report =
         crabport_scan::scan(&base, &paths, &options, &|| bar.inc(1)).map_err(|e| anyhow!(e))?;

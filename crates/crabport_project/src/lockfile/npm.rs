@@ -9,10 +9,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use crabport_core::InputError;
 use serde::Deserialize;
 
 use super::{Importer, LockGraph, LockedPackage, LockfileFormat, ParseResult, PkgId};
-use crate::manifest::json_error;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,7 +58,7 @@ struct RawV1Entry {
 }
 
 pub(super) fn parse(path: &Path, text: &str) -> ParseResult {
-    let raw: RawLock = serde_json::from_str(text).map_err(|e| json_error(path, &e))?;
+    let raw: RawLock = serde_json::from_str(text).map_err(|e| InputError::json(path, &e))?;
     let format = match raw.lockfile_version {
         Some(1) => LockfileFormat::NpmV1,
         Some(2) => LockfileFormat::NpmV2,

@@ -1,1 +1,0 @@
-//! Git history evidence (gix).
