@@ -1,0 +1,13 @@
+//! `crabport bench`: drive HTTP load at services, watch their processes,
+//! and compare them with honest statistics.
+//!
+//! - [`request`]: the workload (a request file or one URL), weighted routes.
+//! - [`load`]: the load generator (closed and open loop, HdrHistogram).
+//! - [`process`]: targets started by crabport, their readiness, CPU and RSS
+//!   of the whole process tree, and their certain end.
+//! - [`stats`]: medians and bootstrap confidence intervals of ratios.
+
+pub mod load;
+pub mod process;
+pub mod request;
+pub mod stats;
