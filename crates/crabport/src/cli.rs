@@ -28,6 +28,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Decide per service: migrate-now, migrate-later or do-not-migrate, from measured evidence.
     Assess(AssessArgs),
+    /// Benchmark a Node service against its Rust port side by side, with honest statistics.
+    Bench(BenchArgs),
     /// Print the documentation of a scan rule, status, gap kind, crate state or finding code.
     Explain(ExplainArgs),
 }
@@ -104,6 +106,84 @@ pub struct AssessArgs {
 
     #[command(flatten)]
     pub index: IndexArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchFormat {
+    Terminal,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// The project whose crabport.toml has a [bench] section (flags win over it).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// The service as it is: a command to start (`{port}` is replaced, PORT is set) or the URL of a running service.
+    #[arg(long, value_name = "COMMAND|URL")]
+    pub baseline: Option<String>,
+
+    /// The port: a command or a URL, as for --baseline.
+    #[arg(long, value_name = "COMMAND|URL")]
+    pub candidate: Option<String>,
+
+    /// A TOML request file: [[request]] method, path, headers, body or json, weight.
+    #[arg(long, value_name = "FILE", conflicts_with = "url")]
+    pub requests: Option<PathBuf>,
+
+    /// Load one URL path (e.g. http://127.0.0.1:3000/users or /users) instead of a request file.
+    #[arg(long)]
+    pub url: Option<String>,
+
+    /// Connections kept open (closed loop: as fast as possible over them).
+    #[arg(long, short = 'c', value_name = "N")]
+    pub connections: Option<usize>,
+
+    /// Open loop at a constant rate (requests/s) with coordinated-omission correction.
+    #[arg(long, value_name = "REQ/S")]
+    pub rate: Option<f64>,
+
+    /// Raise the rate step by step and report each target's highest rate with p99 within this limit (ms).
+    #[arg(long, value_name = "P99_MS", num_args = 0..=1, default_missing_value = "50")]
+    pub sweep: Option<f64>,
+
+    /// Measured rounds per target, alternating baseline and candidate.
+    #[arg(long, value_name = "N")]
+    pub rounds: Option<usize>,
+
+    /// Length of each round (e.g. 10s).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+
+    /// Warm-up per target before the rounds (Node's JIT needs it).
+    #[arg(long, value_name = "DURATION")]
+    pub warmup: Option<String>,
+
+    /// Ratios within 1 ± this are reported as no significant difference.
+    #[arg(long, value_name = "FRACTION")]
+    pub noise: Option<f64>,
+
+    /// Check a measurable goal on the candidate (p99<50ms, rps>5000, rss<256MB, cpu<40ms); exit 1 when missed.
+    #[arg(long, value_name = "EXPR")]
+    pub goal: Option<String>,
+
+    /// How long a started target may take to answer.
+    #[arg(long, value_name = "DURATION")]
+    pub ready_timeout: Option<String>,
+
+    /// Allow URL targets that are not on this machine.
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = BenchFormat::Terminal)]
+    pub format: BenchFormat,
+
+    /// Also write a self-contained HTML report with latency plots.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// How to reach the crates.io index (audit, assess).

@@ -21,6 +21,8 @@ pub struct Config {
     /// The thresholds of `assess`'s rules.
     #[serde(default)]
     pub assess: crabport_decide::Thresholds,
+    /// `crabport bench` with no flags.
+    pub bench: Option<BenchConfig>,
     /// Where the file was read from, to point errors found after parsing at it.
     #[serde(skip)]
     pub source: Option<ConfigSource>,
@@ -30,6 +32,29 @@ pub struct Config {
 pub struct ConfigSource {
     pub path: PathBuf,
     pub text: String,
+}
+
+/// `[bench]`: the two targets and the workload. Paths and commands run
+/// relative to crabport.toml's directory.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchConfig {
+    pub baseline: Option<String>,
+    pub candidate: Option<String>,
+    pub requests: Option<String>,
+    pub url: Option<String>,
+    /// Any HTTP answer here means the target is up [default: /].
+    pub ready_path: Option<String>,
+    pub ready_timeout: Option<String>,
+    pub connections: Option<usize>,
+    pub rate: Option<f64>,
+    pub rounds: Option<usize>,
+    pub duration: Option<String>,
+    pub warmup: Option<String>,
+    pub noise: Option<f64>,
+    pub goal: Option<String>,
+    /// Take the goal of this `[[service]]` when `goal` is not set.
+    pub service: Option<String>,
 }
 
 /// One `[[service]]`. Paths are relative to crabport.toml.

@@ -10,6 +10,8 @@ use assert_cmd::Command;
 
 #[path = "cli/assess.rs"]
 mod assess;
+#[path = "cli/bench.rs"]
+mod bench;
 use serde_json::Value;
 
 /// The day the recorded cache was made; staleness is judged from it.

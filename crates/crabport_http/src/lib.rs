@@ -7,7 +7,10 @@
 //!   of the whole process tree, and their certain end.
 //! - [`stats`]: medians and bootstrap confidence intervals of ratios.
 
+pub mod bench;
+pub mod goal;
 pub mod load;
 pub mod process;
+pub mod report;
 pub mod request;
 pub mod stats;

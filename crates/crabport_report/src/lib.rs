@@ -4,6 +4,7 @@
 
 pub mod assess;
 pub mod audit;
+pub mod bench;
 pub mod scan;
 mod style;
 pub mod table;

@@ -2,6 +2,7 @@
 
 mod assess;
 mod audit;
+mod bench;
 mod explain;
 mod scan;
 
@@ -14,6 +15,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitStatus> {
         Command::Audit(args) => audit::run(args, cli.quiet),
         Command::Scan(args) => scan::run(args, cli.quiet),
         Command::Assess(args) => assess::run(args, cli.quiet),
+        Command::Bench(args) => bench::run(args, cli.quiet),
         Command::Explain(args) => explain::run(args),
     }
 }
