@@ -167,14 +167,7 @@ pub fn terminal(report: &AssessReport, width: usize) -> String {
             )
         )
     );
-    for w in &report.warnings {
-        let _ = writeln!(
-            out,
-            "{} {}",
-            paint(st.warn, "warning:"),
-            escape::terminal(w)
-        );
-    }
+    crate::style::write_warnings(&mut out, &st, &report.warnings);
     out
 }
 

@@ -129,6 +129,53 @@ fn target_rows(t: &TargetReport) -> Vec<(String, String)> {
     rows
 }
 
+/// The figures of the per-target table; `name` escapes the target's name
+/// for the format.
+fn target_cells(t: &TargetReport, name: impl Fn(&str) -> String) -> [String; 10] {
+    let l = &t.latency_ms;
+    [
+        name(&t.name),
+        format!("{:.0}", t.rps),
+        ms(l.p50),
+        ms(l.p90),
+        ms(l.p99),
+        ms(l.p999),
+        ms(l.max),
+        t.errors.to_string(),
+        t.cpu_ms_per_1k_requests
+            .map_or_else(|| "—".to_owned(), |c| format!("{c:.1}")),
+        t.peak_rss_bytes.map_or_else(|| "—".to_owned(), mib),
+    ]
+}
+
+const TARGET_COLUMNS: [&str; 10] = [
+    "target",
+    "req/s",
+    "p50 ms",
+    "p90 ms",
+    "p99 ms",
+    "p99.9 ms",
+    "max ms",
+    "errors",
+    "CPU ms / 1k req",
+    "peak RSS",
+];
+
+/// How the numbers were taken, in one sentence.
+fn method_sentence(m: &crabport_http::report::Method) -> String {
+    format!(
+        "{} loop, {} connections{}, {:.0} s warm-up, {} alternating rounds of {:.0} s; ratios are medians of rounds with 95% bootstrap intervals; within ±{:.0}% is noise",
+        m.mode,
+        m.connections,
+        m.rate
+            .map_or_else(String::new, |r| format!(" at {r:.0} req/s")),
+        m.warmup_seconds,
+        m.rounds,
+        m.round_seconds,
+        m.noise_threshold * 100.0
+    )
+}
+
 /// The human report: the headline and ratios, then each target.
 pub fn terminal(report: &BenchReport, width: usize) -> String {
     let st = Styles::default();
@@ -213,33 +260,15 @@ pub fn terminal(report: &BenchReport, width: usize) -> String {
             );
         }
     }
-    let m = &report.method;
     let _ = writeln!(
         out,
         "{}",
         paint(
             st.dim,
-            &format!(
-                "method: {} loop, {} connections{}, {:.0} s warm-up, {} alternating rounds of {:.0} s; ratios are medians of rounds with 95% bootstrap intervals; within ±{:.0}% is noise",
-                m.mode,
-                m.connections,
-                m.rate
-                    .map_or_else(String::new, |r| format!(" at {r:.0} req/s")),
-                m.warmup_seconds,
-                m.rounds,
-                m.round_seconds,
-                m.noise_threshold * 100.0
-            )
+            &format!("method: {}", method_sentence(&report.method))
         )
     );
-    for w in &report.warnings {
-        let _ = writeln!(
-            out,
-            "{} {}",
-            paint(st.warn, "warning:"),
-            escape::terminal(w)
-        );
-    }
+    crate::style::write_warnings(&mut out, &st, &report.warnings);
     out
 }
 
@@ -281,24 +310,14 @@ pub fn markdown(report: &BenchReport) -> String {
             if goal.met { "met" } else { "missed" }
         );
     }
-    out.push_str("| target | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | CPU ms / 1k req | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    let _ = writeln!(
+        out,
+        "| {} |\n|---|{}",
+        TARGET_COLUMNS.join(" | "),
+        "---:|".repeat(TARGET_COLUMNS.len() - 1)
+    );
     for t in &report.targets {
-        let l = &t.latency_ms;
-        let _ = writeln!(
-            out,
-            "| {} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            md(&t.name),
-            t.rps,
-            ms(l.p50),
-            ms(l.p90),
-            ms(l.p99),
-            ms(l.p999),
-            ms(l.max),
-            t.errors,
-            t.cpu_ms_per_1k_requests
-                .map_or_else(|| "—".to_owned(), |c| format!("{c:.1}")),
-            t.peak_rss_bytes.map_or_else(|| "—".to_owned(), mib)
-        );
+        let _ = writeln!(out, "| {} |", target_cells(t, |n| md(n)).join(" | "));
     }
     for t in &report.targets {
         let _ = writeln!(
@@ -308,17 +327,7 @@ pub fn markdown(report: &BenchReport) -> String {
             crate::markdown_code(&t.source)
         );
     }
-    let m = &report.method;
-    let _ = writeln!(
-        out,
-        "\n{} loop, {} connections, {:.0} s warm-up, {} alternating rounds of {:.0} s; ratios are medians of rounds with 95% bootstrap intervals; within ±{:.0}% is noise.",
-        m.mode,
-        m.connections,
-        m.warmup_seconds,
-        m.rounds,
-        m.round_seconds,
-        m.noise_threshold * 100.0
-    );
+    let _ = writeln!(out, "\n{}.", method_sentence(&report.method));
     for w in &report.warnings {
         let _ = writeln!(out, "\n> {}", md(w));
     }
@@ -383,23 +392,16 @@ td:first-child,th:first-child{text-align:left}.sig{color:#0a7d32;font-weight:600
     }
     out.push_str("<h2>Latency by percentile</h2>\n");
     out.push_str(&percentile_plot(report));
-    out.push_str("<table id=\"targets\"><tr><th>target</th><th>req/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>errors</th><th>CPU ms / 1k req</th><th>peak RSS</th></tr>\n");
+    let _ = writeln!(
+        out,
+        "<table id=\"targets\"><tr><th>{}</th></tr>",
+        TARGET_COLUMNS.join("</th><th>")
+    );
     for t in &report.targets {
-        let l = &t.latency_ms;
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{:.0}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            h(&t.name),
-            t.rps,
-            ms(l.p50),
-            ms(l.p90),
-            ms(l.p99),
-            ms(l.p999),
-            ms(l.max),
-            t.errors,
-            t.cpu_ms_per_1k_requests
-                .map_or_else(|| "—".to_owned(), |c| format!("{c:.1}")),
-            t.peak_rss_bytes.map_or_else(|| "—".to_owned(), mib)
+            "<tr><td>{}</td></tr>",
+            target_cells(t, |n| h(n)).join("</td><td>")
         );
     }
     out.push_str("</table>\n");
@@ -411,16 +413,10 @@ td:first-child,th:first-child{text-align:left}.sig{color:#0a7d32;font-weight:600
             h(&t.source)
         );
     }
-    let m = &report.method;
     let _ = writeln!(
         out,
-        "<p class=\"ns\">{} loop, {} connections, {:.0} s warm-up, {} alternating rounds of {:.0} s; ratios are medians of rounds with 95% bootstrap intervals; within ±{:.0}% is noise.</p>",
-        m.mode,
-        m.connections,
-        m.warmup_seconds,
-        m.rounds,
-        m.round_seconds,
-        m.noise_threshold * 100.0
+        "<p class=\"ns\">{}.</p>",
+        method_sentence(&report.method)
     );
     out.push_str("</body></html>\n");
     out

@@ -36,3 +36,16 @@ pub fn paint(style: Style, text: &str) -> String {
     }
     format!("{style}{text}{style:#}")
 }
+
+/// `warning: …` lines at the end of a terminal report, the text escaped.
+pub fn write_warnings(out: &mut String, styles: &Styles, warnings: &[String]) {
+    use std::fmt::Write as _;
+    for warning in warnings {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            paint(styles.warn, "warning:"),
+            crabport_core::escape::terminal(warning)
+        );
+    }
+}

@@ -220,14 +220,7 @@ fn summary(report: &AuditReport, s: &Styles, width: usize, out: &mut String) {
         );
     }
     index_line(report, s, out);
-    for warning in &report.warnings {
-        let _ = writeln!(
-            out,
-            "{} {}",
-            paint(s.warn, "warning:"),
-            escape::terminal(warning)
-        );
-    }
+    crate::style::write_warnings(out, s, &report.warnings);
 }
 
 fn gaps(report: &AuditReport, sum: &Summary, s: &Styles, width: usize, out: &mut String) {
