@@ -259,6 +259,7 @@ pub fn terminal(report: &BenchReport, width: usize) -> String {
                 if step.within { "" } else { "  ✗" }
             );
         }
+        out.push('\n');
     }
     let _ = writeln!(
         out,
