@@ -435,7 +435,7 @@ fn facts_as_reasons(f: &Facts<'_>) -> Vec<Reason> {
                 ReasonCode::Sidecar,
                 Stance::Neutral,
                 format!(
-                    "{} {} a Node-only SDK; a Node sidecar is allowed, so it stays in Node behind a local API",
+                    "{} {} a Node-only SDK; sidecar_ok = true: it stays in a Node sidecar (or the port calls the vendor's API directly), so it does not block a port",
                     list(&node_only),
                     if node_only.len() == 1 { "is" } else { "are" }
                 ),
