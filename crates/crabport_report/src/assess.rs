@@ -43,12 +43,21 @@ fn stance_mark(s: Stance) -> &'static str {
     }
 }
 
-fn count(report: &AssessReport, verdict: Verdict) -> usize {
-    report
-        .services
-        .iter()
-        .filter(|s| s.assessment.verdict == verdict)
-        .count()
+/// "2 migrate-now, 1 migrate-later, 1 do-not-migrate"
+fn verdict_counts(report: &AssessReport) -> String {
+    let count = |verdict: Verdict| {
+        report
+            .services
+            .iter()
+            .filter(|s| s.assessment.verdict == verdict)
+            .count()
+    };
+    format!(
+        "{} migrate-now, {} migrate-later, {} do-not-migrate",
+        count(Verdict::MigrateNow),
+        count(Verdict::MigrateLater),
+        count(Verdict::DoNotMigrate)
+    )
 }
 
 fn effort_range(s: &ServiceAssessment) -> String {
@@ -141,13 +150,7 @@ pub fn terminal(report: &AssessReport, width: usize) -> String {
         width,
         st.heading,
     ));
-    let _ = writeln!(
-        out,
-        "\n{} migrate-now, {} migrate-later, {} do-not-migrate",
-        count(report, Verdict::MigrateNow),
-        count(report, Verdict::MigrateLater),
-        count(report, Verdict::DoNotMigrate)
-    );
+    let _ = writeln!(out, "\n{}", verdict_counts(report));
     let t = &report.thresholds;
     let _ = writeln!(
         out,
@@ -198,13 +201,7 @@ fn write_wrapped(out: &mut String, prefix: &str, prefix_width: usize, text: &str
 pub fn markdown(report: &AssessReport) -> String {
     let md = |t: &str| escape::markdown(t).into_owned();
     let mut out = String::from("# crabport assess\n\n");
-    let _ = writeln!(
-        out,
-        "{} migrate-now, {} migrate-later, {} do-not-migrate.\n",
-        count(report, Verdict::MigrateNow),
-        count(report, Verdict::MigrateLater),
-        count(report, Verdict::DoNotMigrate)
-    );
+    let _ = writeln!(out, "{}.\n", verdict_counts(report));
     out.push_str("| service | verdict | primary reason | effort |\n|---|---|---|---|\n");
     for s in &report.services {
         let _ = writeln!(
