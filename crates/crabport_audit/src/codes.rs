@@ -1,14 +1,6 @@
 //! Documentation of every audit code, for `crabport explain <code>`.
 
-/// One documented code.
-#[derive(Debug, Clone, Copy)]
-pub struct CodeDoc {
-    pub code: &'static str,
-    /// What kind of code it is: `status`, `gap-kind`, `crate-state`, `finding`.
-    pub kind: &'static str,
-    pub summary: &'static str,
-    pub body: &'static str,
-}
+pub use crabport_core::CodeDoc;
 
 pub const CODES: &[CodeDoc] = &[
     CodeDoc {
@@ -108,8 +100,3 @@ pub const CODES: &[CodeDoc] = &[
         body: "Native addons (bcrypt, sharp, better-sqlite3, canvas, …) are C/C++ or Rust compiled for Node. A Rust port has to replace each one too, anywhere in the production tree, not just among direct dependencies. Confidence: `certain` (known native, or depends on node-gyp-build/bindings/nan/node-addon-api/prebuild-install), `likely` (ships prebuilt platform packages), `possible` (only an install script).",
     },
 ];
-
-/// The documentation of `code`, if it is an audit code.
-pub fn find(code: &str) -> Option<&'static CodeDoc> {
-    CODES.iter().find(|c| c.code == code)
-}

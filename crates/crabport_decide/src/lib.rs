@@ -22,6 +22,7 @@
 //! A would-be migrate-now without a measurable goal becomes migrate-later
 //! (`no-measurable-goal`): never migrate without a number to hit.
 
+pub mod codes;
 pub mod evidence;
 pub mod goal;
 
@@ -164,6 +165,24 @@ pub enum ReasonCode {
 }
 
 impl ReasonCode {
+    pub const ALL: &[ReasonCode] = &[
+        Self::CpuBound,
+        Self::IoBound,
+        Self::Mixed,
+        Self::Correctness,
+        Self::Memory,
+        Self::Churn,
+        Self::NodeOnlySdk,
+        Self::NoMeasurableGoal,
+        Self::NotHotPath,
+        Self::NoProfile,
+        Self::Sidecar,
+        Self::YoungCode,
+        Self::CorrectnessSignals,
+        Self::Gaps,
+        Self::Friction,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Self::CpuBound => "cpu-bound",

@@ -250,3 +250,25 @@ fn effort_rests_on_lines_friction_gaps_and_ramp_up() {
     assert_eq!(a.effort.weeks_high, 18.0);
     assert_eq!(a.effort.basis.len(), 4);
 }
+
+#[test]
+fn every_verdict_and_reason_is_documented_for_explain() {
+    let documented = |code: &str| crabport_decide::codes::CODES.iter().any(|c| c.code == code);
+    for v in [
+        Verdict::MigrateNow,
+        Verdict::MigrateLater,
+        Verdict::DoNotMigrate,
+    ] {
+        assert!(documented(v.code()), "{}", v.code());
+    }
+    for r in ReasonCode::ALL {
+        assert!(documented(r.code()), "{}", r.code());
+        // The JSON spelling is the documented code.
+        assert_eq!(serde_json::to_value(r).unwrap(), r.code());
+    }
+    assert_eq!(
+        crabport_decide::codes::CODES.len(),
+        3 + ReasonCode::ALL.len(),
+        "no documentation without a code"
+    );
+}

@@ -2,20 +2,26 @@
 
 use std::fmt::Write as _;
 
-use crabport_audit::codes::{CODES, find};
+use crabport_core::CodeDoc;
 use crabport_report::table::wrap;
 
 use crate::ExitStatus;
 use crate::cli::ExplainArgs;
 use crate::output::print_report;
 
+/// Every documented code: audit's, then assess's.
+fn codes() -> impl Iterator<Item = &'static CodeDoc> {
+    crabport_audit::codes::CODES
+        .iter()
+        .chain(crabport_decide::codes::CODES)
+}
+
 pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitStatus> {
     let Some(code) = &args.code else {
         let mut out =
             String::from("Codes crabport prints (crabport explain <code> for details):\n\n");
         let rules: Vec<_> = crabport_scan::rules::all().collect();
-        let width = CODES
-            .iter()
+        let width = codes()
             .map(|c| c.code.len())
             .chain(rules.iter().map(|r| r.code().len()))
             .max()
@@ -29,7 +35,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitStatus> {
                 rule.doc().summary
             );
         }
-        for c in CODES {
+        for c in codes() {
             let _ = writeln!(out, "  {:<width$}  {:<11}  {}", c.code, c.kind, c.summary);
         }
         print_report(&out)?;
@@ -40,7 +46,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitStatus> {
         print_report(&rule_doc(rule.doc(), rule.default_severity()))?;
         return Ok(ExitStatus::Success);
     }
-    let Some(doc) = find(&normalized) else {
+    let Some(doc) = codes().find(|c| c.code == normalized) else {
         anyhow::bail!("unknown code {code:?}; `crabport explain` lists every code");
     };
     let mut out = format!("{} ({})\n\n{}\n\n", doc.code, doc.kind, doc.summary);
