@@ -52,16 +52,7 @@ pub(crate) fn argument<'a>(args: &'a [Argument<'a>], index: usize) -> Option<&'a
     args.get(index).and_then(Argument::as_expression)
 }
 
-/// `text` on one line, cut to `max` characters.
-pub(crate) fn short(text: &str, max: usize) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= max {
-        one_line
-    } else {
-        let cut: String = one_line.chars().take(max).collect();
-        format!("{cut}…")
-    }
-}
+pub(crate) use super::short;
 
 /// Helpers that TypeScript and Babel emit into compiled JavaScript (`__extends`,
 /// `_inherits`, …): generated class machinery, not code anyone ports by hand.

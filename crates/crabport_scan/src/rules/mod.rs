@@ -30,3 +30,44 @@ pub fn all() -> impl Iterator<Item = &'static dyn Rule> {
 pub fn find(code: &str) -> Option<&'static dyn Rule> {
     all().find(|r| r.code() == code)
 }
+
+/// `text` on one line (whitespace runs become one space), cut to `max`
+/// characters with an ellipsis. Reads only as far as it shows: arguments can
+/// be whole function bodies.
+pub(crate) fn short(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    for word in text.split_whitespace() {
+        if count > 0 {
+            if count == max {
+                out.push('…');
+                return out;
+            }
+            out.push(' ');
+            count += 1;
+        }
+        for c in word.chars() {
+            if count == max {
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            count += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short;
+
+    #[test]
+    fn short_flattens_and_cuts() {
+        assert_eq!(short("a  b\n c", 10), "a b c");
+        assert_eq!(short("abcdef", 3), "abc…");
+        assert_eq!(short("ab cd", 2), "ab…");
+        assert_eq!(short("ab cd", 5), "ab cd");
+        assert_eq!(short("", 5), "");
+    }
+}

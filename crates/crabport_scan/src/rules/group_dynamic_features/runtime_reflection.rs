@@ -243,7 +243,8 @@ fn call_hit(ctx: &FileContext<'_, '_>, id: NodeId, call: &CallExpression<'_>) ->
     } else {
         ""
     };
-    let target_text = short(target.map_or("", |t| ctx.text(t.span())), 30);
+    // Only for a hit: most calls are not reflection, and this allocates.
+    let target_text = || short(target.map_or("", |t| ctx.text(t.span())), 30);
     if global_member(ctx, &call.callee, "Proxy") == Some("revocable") {
         return Some(proxy(ctx, call.span, target));
     }
@@ -262,7 +263,10 @@ fn call_hit(ctx: &FileContext<'_, '_>, id: NodeId, call: &CallExpression<'_>) ->
         };
         return Some(warning(
             call.span,
-            format!("`Reflect.{function}({target_text}{more})` works on an object by runtime key"),
+            format!(
+                "`Reflect.{function}({}{more})` works on an object by runtime key",
+                target_text()
+            ),
             help,
         ));
     }
@@ -285,13 +289,16 @@ fn call_hit(ctx: &FileContext<'_, '_>, id: NodeId, call: &CallExpression<'_>) ->
                     ctx,
                     owner,
                     call.span,
-                    &format!("`Object.{function}({target_text}, …)`"),
+                    &format!("`Object.{function}({}, …)`", target_text()),
                     &key,
                 );
             }
             Some(warning(
                 call.span,
-                format!("`Object.{function}({target_text}, …)` adds properties at runtime"),
+                format!(
+                    "`Object.{function}({}, …)` adds properties at runtime",
+                    target_text()
+                ),
                 DEFINE_HELP,
             ))
         }
@@ -308,7 +315,8 @@ fn call_hit(ctx: &FileContext<'_, '_>, id: NodeId, call: &CallExpression<'_>) ->
             Some(warning(
                 call.span,
                 format!(
-                    "`Object.setPrototypeOf({target_text}, …)` changes an object's type at runtime"
+                    "`Object.setPrototypeOf({}, …)` changes an object's type at runtime",
+                    target_text()
                 ),
                 RETYPE_HELP,
             ))
@@ -328,7 +336,8 @@ fn call_hit(ctx: &FileContext<'_, '_>, id: NodeId, call: &CallExpression<'_>) ->
                 ..warning(
                     call.span,
                     format!(
-                        "`Object.assign({target_text}, …)` mixes methods into a prototype at runtime"
+                        "`Object.assign({}, …)` mixes methods into a prototype at runtime",
+                        target_text()
                     ),
                     MIXIN_HELP,
                 )
