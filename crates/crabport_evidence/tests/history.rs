@@ -496,20 +496,16 @@ fn discovery_starts_from_a_subdirectory() {
     assert_eq!(history.services[0].windows[1].commits, 1);
 }
 
-/// Times `analyze` on a large repository: `CRABPORT_HISTORY_REPO` (default:
-/// the outline mirror) with services `server`, `app` and `shared`. Run with
-/// `cargo test --release -p crabport_evidence --test history -- --ignored --nocapture`.
+/// Times `analyze` on a large repository: `CRABPORT_HISTORY_REPO` (a clone of
+/// github.com/outline/outline) with services `server`, `app` and `shared`. Run with
+/// `CRABPORT_HISTORY_REPO=/path/to/outline cargo test --release -p crabport_evidence --test history -- --ignored --nocapture`.
 #[test]
 #[ignore = "needs a large repository on disk"]
 fn time_analyze_on_a_large_repository() {
-    let repo = PathBuf::from(
-        std::env::var("CRABPORT_HISTORY_REPO")
-            .unwrap_or_else(|_| "/work/.mirror/outline+outline/repo".to_owned()),
-    );
-    if !repo.exists() {
-        eprintln!("{} is missing; skipped", repo.display());
-        return;
-    }
+    let repo = PathBuf::from(std::env::var("CRABPORT_HISTORY_REPO").expect(
+        "set CRABPORT_HISTORY_REPO to a clone of github.com/outline/outline (or another large repository)",
+    ));
+    assert!(repo.exists(), "{} does not exist", repo.display());
     let services: Vec<ServicePaths> = ["server", "app", "shared"]
         .into_iter()
         .map(|name| ServicePaths {
