@@ -63,6 +63,8 @@ struct Live {
     spec: TargetSpec,
     process: Option<process::Target>,
     endpoint: request::Target,
+    /// The workload serialised once for this target's host.
+    prepared: request::PreparedWorkload,
     rounds: Vec<Round>,
     latency: Histogram<u64>,
     uncorrected: Option<Histogram<u64>>,
@@ -143,6 +145,7 @@ fn run_started(
         live.push(Live {
             spec: spec.clone(),
             process,
+            prepared: workload.prepare(&endpoint.authority),
             endpoint,
             rounds: Vec::new(),
             latency: new_histogram(),
@@ -157,10 +160,9 @@ fn run_started(
     if !options.warmup.is_zero() {
         for l in live.iter_mut() {
             progress(&format!("warming up {}", l.spec.name));
-            let prepared = workload.prepare(&l.endpoint.authority);
             load::run(
                 &l.endpoint,
-                &prepared,
+                &l.prepared,
                 &RunOptions::new(options.mode, options.warmup),
             )?;
             check_alive(l)?;
@@ -175,7 +177,6 @@ fn run_started(
                 options.rounds,
                 l.spec.name
             ));
-            let prepared = workload.prepare(&l.endpoint.authority);
             let before = l.process.as_ref().map(process::Target::usage);
             let sampler = l
                 .process
@@ -184,7 +185,7 @@ fn run_started(
                 .transpose()?;
             let result = load::run(
                 &l.endpoint,
-                &prepared,
+                &l.prepared,
                 &RunOptions::new(options.mode, options.round),
             )?;
             let peak_rss = match sampler {
@@ -209,7 +210,7 @@ fn run_started(
     let mut sweep = Vec::new();
     if let Some(limit) = options.sweep_p99_ms {
         for l in live.iter_mut() {
-            sweep.push(sweep_target(l, workload, options, limit, progress)?);
+            sweep.push(sweep_target(l, options, limit, progress)?);
         }
     }
 
@@ -245,7 +246,6 @@ fn absorb(l: &mut Live, r: &RunResult) {
 /// throughput until p99 exceeds the limit or requests fail.
 fn sweep_target(
     l: &mut Live,
-    workload: &Workload,
     options: &BenchOptions,
     limit_ms: f64,
     progress: &(dyn Fn(&str) + Sync),
@@ -263,10 +263,9 @@ fn sweep_target(
         .max(Duration::from_secs(1));
     for _ in 0..12 {
         progress(&format!("sweep {}: {rate:.0} req/s", l.spec.name));
-        let prepared = workload.prepare(&l.endpoint.authority);
         let r = load::run(
             &l.endpoint,
-            &prepared,
+            &l.prepared,
             &RunOptions::new(Mode::Open { rate, connections }, step_duration),
         )?;
         check_alive(l)?;

@@ -489,20 +489,29 @@ impl Resolver<'_, '_, '_> {
         }
     }
 
+    /// A binding's name, declaration line, and how sure a finding through it
+    /// is: a binding reassigned somewhere may hold something else by now.
+    fn binding(&self, symbol: SymbolId) -> (&str, usize, Confidence) {
+        let scoping = self.ctx.semantic.scoping();
+        let reassigned = scoping
+            .get_resolved_references(symbol)
+            .any(oxc_semantic::Reference::is_write);
+        (
+            scoping.symbol_name(symbol),
+            self.line(scoping.symbol_span(symbol)),
+            if reassigned {
+                Confidence::Medium
+            } else {
+                Confidence::High
+            },
+        )
+    }
+
     /// A binding that holds a promise: `const p = fetch(url)`, `let p: Promise<T>`,
     /// a parameter typed `Promise<T>`.
     fn value_source(&self, symbol: SymbolId) -> Option<Source> {
         let scoping = self.ctx.semantic.scoping();
-        let name = scoping.symbol_name(symbol);
-        let line = self.line(scoping.symbol_span(symbol));
-        let reassigned = scoping
-            .get_resolved_references(symbol)
-            .any(oxc_semantic::Reference::is_write);
-        let confidence = if reassigned {
-            Confidence::Medium
-        } else {
-            Confidence::High
-        };
+        let (name, line, confidence) = self.binding(symbol);
         let typed = |annotation: Option<&oxc_ast::ast::TSTypeAnnotation<'_>>| {
             annotation.is_some_and(|a| is_promise_type(&a.type_annotation))
         };
@@ -699,17 +708,7 @@ impl Resolver<'_, '_, '_> {
     fn symbol_source(&self, symbol: SymbolId) -> Option<Source> {
         let scoping = self.ctx.semantic.scoping();
         let nodes = self.ctx.semantic.nodes();
-        let name = scoping.symbol_name(symbol);
-        let line = self.line(scoping.symbol_span(symbol));
-        // A binding reassigned somewhere may hold something else by now.
-        let reassigned = scoping
-            .get_resolved_references(symbol)
-            .any(oxc_semantic::Reference::is_write);
-        let confidence = if reassigned {
-            Confidence::Medium
-        } else {
-            Confidence::High
-        };
+        let (name, line, confidence) = self.binding(symbol);
         let described = |kind: PromiseFunction, what: &str| {
             let reason = match kind {
                 PromiseFunction::Async => format!("`{name}` is an async {what} (line {line})"),
