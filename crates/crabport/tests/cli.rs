@@ -108,7 +108,7 @@ fn example_audit_json_snapshot_and_schema() {
 }
 
 #[test]
-fn example_audit_maps_the_seed_stack() {
+fn example_audit_maps_the_migration_guide_stack() {
     let report = json_of(&mut audit(&example()));
     let status = |npm: &str| {
         report["packages"]
@@ -672,10 +672,10 @@ fn scan_fixtures() -> PathBuf {
 }
 
 #[test]
-fn scan_seed_metrics_reports_the_seed_findings_in_json() {
+fn scan_migration_guide_metrics_reports_its_findings_in_json() {
     let out = crabport()
         .args(["scan", "--format", "json"])
-        .arg(scan_fixtures().join("seed"))
+        .arg(scan_fixtures().join("migration-guide"))
         .output()
         .unwrap();
     assert!(
@@ -727,16 +727,16 @@ fn scan_seed_metrics_reports_the_seed_findings_in_json() {
 
 #[test]
 fn scan_fail_on_severity_and_terminal_code_frames() {
-    let seed = scan_fixtures().join("seed");
+    let guide = scan_fixtures().join("migration-guide");
     crabport()
         .arg("scan")
-        .arg(&seed)
+        .arg(&guide)
         .args(["--fail-on", "error"])
         .assert()
         .code(1);
     let out = crabport()
         .arg("scan")
-        .arg(seed.join("metrics_fixed.ts"))
+        .arg(guide.join("metrics_fixed.ts"))
         .args(["--fail-on", "error"])
         .output()
         .unwrap();
@@ -812,7 +812,7 @@ fn sarif_schema() -> Value {
 fn scan_sarif_is_valid_sarif_2_1_0_with_rules_and_fingerprints() {
     let out = crabport()
         .args(["scan", "--format", "sarif"])
-        .arg(scan_fixtures().join("seed"))
+        .arg(scan_fixtures().join("migration-guide"))
         .output()
         .unwrap();
     assert!(
@@ -860,7 +860,7 @@ fn scan_sarif_is_valid_sarif_2_1_0_with_rules_and_fingerprints() {
 fn scan_markdown_summarises() {
     let out = crabport()
         .args(["scan", "--format", "markdown"])
-        .arg(scan_fixtures().join("seed"))
+        .arg(scan_fixtures().join("migration-guide"))
         .output()
         .unwrap();
     assert!(out.status.success());

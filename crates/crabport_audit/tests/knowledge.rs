@@ -34,7 +34,7 @@ fn embedded_knowledge_base_is_valid_and_covers_at_least_400_packages() {
 }
 
 #[test]
-fn the_seed_stack_maps_as_the_seed_says() {
+fn the_migration_guide_stack_maps_as_the_guide_says() {
     let kb = kb();
     let crates = |npm: &str| -> Vec<String> {
         kb.lookup(npm)
@@ -45,7 +45,7 @@ fn the_seed_stack_maps_as_the_seed_says() {
             .map(|c| format!("{}{:?}", c.name, c.features))
             .collect()
     };
-    // The seed's [dependencies] block: serde derive, tokio full, axum, sqlx, reqwest json, tracing.
+    // The migration guide's [dependencies] block: serde derive, tokio full, axum, sqlx, reqwest json, tracing.
     assert!(crates("express").contains(&"axum[]".to_owned()));
     assert!(crates("express").contains(&"tokio[\"full\"]".to_owned()));
     assert!(crates("pg")[0].starts_with("sqlx[\"runtime-tokio\", \"postgres\"]"));

@@ -40,7 +40,7 @@ pub const CODES: &[CodeDoc] = &[
     reason(
         "cpu-bound",
         "Most profiled time is the program's own work.",
-        "Busy (not idle) time at or above `cpu_bound_min_busy` (default 70%) of the profile. On the hot path with a measurable goal this is the seed's best reason to migrate: Rust's speed and the absence of GC pauses pay off exactly here.",
+        "Busy (not idle) time at or above `cpu_bound_min_busy` (default 70%) of the profile. On the hot path with a measurable goal this is the best reason to migrate: Rust's speed and the absence of GC pauses pay off exactly here.",
     ),
     reason(
         "io-bound",

@@ -173,7 +173,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_seeds_goal_is_a_bench_check() {
+    fn the_migration_guides_goal_is_a_bench_check() {
         let goal = analyze("cut p99 from 180 ms to under 50 ms");
         assert!(goal.measurable);
         assert_eq!(goal.metric.as_deref(), Some("p99"));

@@ -1,6 +1,7 @@
 //! The decision engine: one service's evidence in, a verdict out. No I/O.
 //!
-//! The rules follow the seed's "when not to migrate", checked in this order
+//! The rules follow "when not to migrate" of the migration guide's page
+//! "Common Migration Challenges", checked in this order
 //! (the first that applies decides; every other fact is still cited):
 //!
 //! 1. A Node-only vendor SDK and no Node sidecar allowed → **do-not-migrate**
@@ -59,7 +60,7 @@ pub struct Thresholds {
     pub lines_per_day_low: f64,
     pub lines_per_day_high: f64,
     /// Weeks before a TypeScript team stops fighting the borrow checker (the
-    /// seed: four to eight); zero when the team already writes Rust.
+    /// migration guide: four to eight); zero when the team already writes Rust.
     pub ramp_up_weeks_low: f64,
     pub ramp_up_weeks_high: f64,
 }
@@ -887,7 +888,7 @@ fn effort(f: &Facts<'_>) -> Effort {
     let (ramp_low, ramp_high) = (t.ramp_up_weeks_low, t.ramp_up_weeks_high);
     if ramp_high > 0.0 {
         basis.push(format!(
-            "plus {ramp_low:.0}–{ramp_high:.0} weeks of ownership ramp-up for a TypeScript team (the seed's estimate; set ramp_up_weeks_* to 0 for a team that writes Rust)"
+            "plus {ramp_low:.0}–{ramp_high:.0} weeks of ownership ramp-up for a TypeScript team (the estimate of the migration guide's page \"Common Migration Challenges\"; set ramp_up_weeks_* to 0 for a team that writes Rust)"
         ));
     }
     // Half weeks for small ports; whole weeks where halves are false precision.

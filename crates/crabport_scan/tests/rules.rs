@@ -1,4 +1,4 @@
-//! Fixtures per rule (fail and pass), snapshot-tested, and the seed's must-holds.
+//! Fixtures per rule (fail and pass), snapshot-tested, and the must-holds of the migration guide.
 
 #![allow(clippy::unwrap_used)] // test helpers panic on purpose
 
@@ -28,21 +28,21 @@ fn findings(path: &str) -> Vec<String> {
 }
 
 #[test]
-fn seed_metrics_ts_gives_exactly_the_seed_findings() {
+fn migration_guide_metrics_ts_gives_exactly_its_findings() {
     assert_eq!(
-        findings("seed/metrics.ts"),
+        findings("migration-guide/metrics.ts"),
         [
-            "shared-module-state  seed/metrics.ts:2:7  module-level `counts` is mutated from recordHit (member write)",
-            "aliased-closure-mutation  seed/metrics.ts:7:7  `events` is captured and mutated by 2 closures: logInfo and logWarn",
-            "shared-module-state  seed/metrics.ts:7:7  module-level `events` is mutated from logInfo (.push()) and logWarn (.push())",
+            "shared-module-state  migration-guide/metrics.ts:2:7  module-level `counts` is mutated from recordHit (member write)",
+            "aliased-closure-mutation  migration-guide/metrics.ts:7:7  `events` is captured and mutated by 2 closures: logInfo and logWarn",
+            "shared-module-state  migration-guide/metrics.ts:7:7  module-level `events` is mutated from logInfo (.push()) and logWarn (.push())",
         ]
     );
 }
 
 #[test]
-fn seed_fix_has_no_aliasing() {
+fn migration_guide_fix_has_no_aliasing() {
     assert!(
-        !findings("seed/metrics_fixed.ts")
+        !findings("migration-guide/metrics_fixed.ts")
             .iter()
             .any(|f| f.starts_with("aliased-closure-mutation"))
     );

@@ -1,6 +1,7 @@
 // metrics.ts — idiomatic Node.js
-// The seed's module, kept as written: a module-level mutable cache plus two
-// closures that mutate the same shared array.
+// The module from the migration guide's page "Common Migration Challenges",
+// kept as written: a module-level mutable cache plus two closures that
+// mutate the same shared array.
 const counts: Record<string, number> = {};
 export function recordHit(route: string): void {
   counts[route] = (counts[route] ?? 0) + 1;

@@ -1,4 +1,4 @@
-//! `crabport assess` on the seed's exercise 3, built from real evidence: four
+//! `crabport assess` on exercise 3 of the migration guide's page "Common Migration Challenges", built from real evidence: four
 //! services in a git repository whose history the test writes with fixed
 //! dates, CPU profiles recorded by running real Node programs under
 //! `node --cpu-prof`, real package.json dependencies audited against the
@@ -397,7 +397,7 @@ fn exercise_three_from_real_evidence() {
     );
     assert!(
         reason_codes(wrapper).contains(&"io-bound"),
-        "both seed reasons are cited"
+        "both reasons of the guide are cited"
     );
 
     let admin = service(&report, "admin-tool");

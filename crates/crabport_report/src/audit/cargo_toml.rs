@@ -1,5 +1,5 @@
 //! `--cargo-toml`: a `[dependencies]` block with the resolved versions and
-//! features, like the seed's example, and comments for what stays in Node.
+//! features, like the example block of the migration guide, and comments for what stays in Node.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

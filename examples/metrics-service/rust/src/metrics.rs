@@ -1,4 +1,4 @@
-//! `metrics.ts`: the seed's request counter and events log, shared by every request.
+//! `metrics.ts`: the migration guide's request counter and events log, shared by every request.
 //!
 //! # The state design
 //!
@@ -6,13 +6,13 @@
 //! handler; one thread runs every handler, so nothing is synchronised. This
 //! service runs handlers on all tokio worker threads at once, so the sharing
 //! must be explicit: one [`Metrics`] inside the `Arc<App>` that every handler
-//! gets (the seed's `Arc`), with each half synchronised in the cheapest way
+//! gets (the guide's `Arc`), with each half synchronised in the cheapest way
 //! that keeps Node's behaviour.
 //!
 //! * **Counts: a fixed array of `AtomicU64`, one per [`Route`].** `recordHit`
 //!   is only ever called with an express route path (`req.route.path`), so
 //!   the keys are a closed set known at compile time. A hit is one relaxed
-//!   `fetch_add`: no lock, no hashing, no `String` per request (the seed's
+//!   `fetch_add`: no lock, no hashing, no `String` per request (the guide's
 //!   `entry(route.to_string())` allocates on every call). A
 //!   `Mutex<HashMap<String, u64>>` would make every request — GET /users is
 //!   the hot path of the load test — queue on one lock; a `DashMap` would
@@ -87,14 +87,14 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// A fresh counter, with the seed's two module-load events already logged:
+    /// A fresh counter, with the guide's two module-load events already logged:
     /// `logInfo(); logWarn();` pushed `"info"` and `"warn"` when `metrics.ts` was imported.
     pub fn new() -> Self {
         let metrics = Self {
             counts: Default::default(),
             events: Mutex::new(Vec::with_capacity(4096)),
         };
-        // The seed's first fix for its E0499: one parameterised logger instead
+        // The guide's first fix for its E0499: one parameterised logger instead
         // of two closures that both capture the log mutably.
         let log = |entry: &str| metrics.append(|json| write_json_string(json, entry.as_bytes()));
         log("info");
