@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail};
+use anyhow::{Context as _, anyhow, bail};
 use rayon::prelude::*;
 
 use crabport_audit::kb::{GapKind, KnowledgeBase};
@@ -36,11 +36,16 @@ struct Service {
 }
 
 pub fn run(args: &AssessArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
-    let root = &args.path;
-    if !root.is_dir() {
-        bail!("{}: no such directory", root.display());
+    if !args.path.is_dir() {
+        bail!("{}: no such directory", args.path.display());
     }
-    let config = Config::load(root)?;
+    // Errors name the files as the user spelt them; containment checks and
+    // git see canonical paths, so a verdict never depends on that spelling.
+    let config = Config::load(&args.path)?;
+    let root = &args
+        .path
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", args.path.display()))?;
     let now = crabport_core::clock::now().map_err(|e| anyhow!(e))?;
     let mut services = services(root, &config)?;
     if !args.service.is_empty() {
@@ -222,7 +227,6 @@ pub fn run(args: &AssessArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
 
 /// The services of crabport.toml, or each workspace package (or the root package).
 fn services(root: &Path, config: &Config) -> anyhow::Result<Vec<Service>> {
-    let base = config.base_dir().unwrap_or(root);
     if config.services.is_empty() {
         let project = Project::discover(root)?;
         let members: Vec<_> = if project.members.len() > 1 {
@@ -255,22 +259,35 @@ fn services(root: &Path, config: &Config) -> anyhow::Result<Vec<Service>> {
                 .error_at(s.name.span(), format!("service {name:?} is declared twice"))
                 .into());
         }
-        let dir = base.join(s.path.get_ref());
-        if !dir.is_dir() {
+        let written = root.join(s.path.get_ref());
+        let Some(dir) = written.canonicalize().ok().filter(|d| d.is_dir()) else {
             return Err(config
                 .error_at(
                     s.path.span(),
                     format!(
                         "service {name:?}: path {:?} is not a directory ({})",
                         s.path.get_ref(),
-                        dir.display()
+                        written.display()
+                    ),
+                )
+                .into());
+        };
+        // `../../etc`, `/etc` and symlinks out of the project alike.
+        if !dir.starts_with(root) {
+            return Err(config
+                .error_at(
+                    s.path.span(),
+                    format!(
+                        "service {name:?}: path {:?} is outside the project ({}): a service must be a directory inside it",
+                        s.path.get_ref(),
+                        root.display()
                     ),
                 )
                 .into());
         }
         let mut profiles = Vec::new();
         for p in s.profiles(config)? {
-            let path = base.join(&p);
+            let path = root.join(&p);
             if !path.is_file() {
                 let span = s.profile.as_ref().map_or(0..0, toml::Spanned::span);
                 return Err(config

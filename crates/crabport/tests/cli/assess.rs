@@ -688,3 +688,56 @@ fn bad_input_is_a_positioned_error_or_a_limited_verdict() {
         "{limits}"
     );
 }
+
+#[test]
+fn assess_verdict_does_not_depend_on_how_the_path_is_typed() {
+    let repo = repository();
+    write_config(&repo, &Facts::default());
+    let parent = repo.path().parent().unwrap();
+    let name = repo.path().file_name().unwrap().to_str().unwrap();
+    let run = |arg: &str| -> Value {
+        let out = assess(Path::new(arg))
+            .current_dir(parent)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{arg}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let absolute = run(repo.path().to_str().unwrap());
+    assert_eq!(
+        verdict_of(&absolute, "admin-tool"),
+        pair("migrate-later", "churn"),
+        "the absolute path sees the history"
+    );
+    for spelling in [
+        name.to_owned(),
+        format!("./{name}/"),
+        format!("{name}/../{name}"),
+    ] {
+        assert_eq!(run(&spelling), absolute, "`crabport assess {spelling}`");
+    }
+}
+
+#[test]
+fn service_path_outside_the_project_is_refused() {
+    let repo = repository();
+    for path in ["/etc", "../../etc", "services/../.."] {
+        std::fs::write(
+            repo.path().join("crabport.toml"),
+            format!("[[service]]\nname = \"out\"\npath = \"{path}\"\n"),
+        )
+        .unwrap();
+        let out = assess(repo.path()).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{path}: {err}");
+        assert!(
+            err.contains("crabport.toml:3:8") && err.contains("outside the project"),
+            "{path}: {err}"
+        );
+    }
+}
