@@ -66,7 +66,8 @@ pub struct ServiceConfig {
     /// One `.cpuprofile` or a list of them.
     pub profile: Option<Spanned<toml::Value>>,
     pub hot_path: Option<bool>,
-    pub goal: Option<String>,
+    /// Free text, or `{ metric = "p99", target = "50ms" }`.
+    pub goal: Option<Spanned<toml::Value>>,
     pub sidecar_ok: Option<bool>,
     #[serde(default)]
     pub incidents: Vec<Spanned<IncidentConfig>>,
@@ -172,6 +173,44 @@ impl ServiceConfig {
                 .map(|v| v.as_str().map(str::to_owned).ok_or_else(invalid))
                 .collect(),
             _ => Err(invalid()),
+        }
+    }
+}
+
+impl ServiceConfig {
+    /// The goal as declared; a structured goal is validated here, so a bad
+    /// metric or target points at its place in the file.
+    ///
+    /// # Errors
+    /// A goal that is neither text nor `{ metric, target }`, or an unknown
+    /// metric or a target that does not suit it.
+    pub fn goal(&self, config: &Config) -> Result<Option<crabport_decide::GoalSpec>, InputError> {
+        let Some(goal) = &self.goal else {
+            return Ok(None);
+        };
+        let invalid = |message: String| config.error_at(goal.span(), message);
+        let shape = "`goal` must be text or a table { metric = \"p99\", target = \"50ms\" }";
+        match goal.get_ref() {
+            toml::Value::String(text) => Ok(Some(crabport_decide::GoalSpec::Text(text.clone()))),
+            toml::Value::Table(table) => {
+                let field = |key: &str| match table.get(key) {
+                    Some(toml::Value::String(s)) => Ok(s.clone()),
+                    _ => Err(invalid(format!("{shape}: `{key}` must be a string"))),
+                };
+                if let Some(extra) = table
+                    .keys()
+                    .find(|k| !matches!(k.as_str(), "metric" | "target"))
+                {
+                    return Err(invalid(format!("{shape}: unknown key `{extra}`")));
+                }
+                let (metric, target) = (field("metric")?, field("target")?);
+                crabport_decide::goal::structured(&metric, &target).map_err(&invalid)?;
+                Ok(Some(crabport_decide::GoalSpec::Structured {
+                    metric,
+                    target,
+                }))
+            }
+            _ => Err(invalid(shape.to_owned())),
         }
     }
 }

@@ -25,7 +25,7 @@ pub struct ServiceEvidence {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Declared {
     pub hot_path: Option<bool>,
-    pub goal: Option<String>,
+    pub goal: Option<crate::goal::GoalSpec>,
     pub sidecar_ok: Option<bool>,
     pub incidents: Vec<Incident>,
 }

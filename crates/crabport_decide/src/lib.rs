@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crabport_evidence::profile::Classification;
 
 pub use evidence::*;
-pub use goal::Goal;
+pub use goal::{Goal, GoalSpec};
 
 /// Every number the rules compare against; `[assess]` in crabport.toml.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -291,7 +291,7 @@ impl<'e> Facts<'e> {
         Self {
             e,
             t,
-            goal: e.declared.goal.as_deref().map(goal::analyze),
+            goal: e.declared.goal.as_ref().map(goal::from_spec),
             preventable_incidents,
             churn,
             age_days: e.history.as_ref().and_then(|h| h.age_days),
@@ -841,9 +841,20 @@ fn measure(f: &Facts<'_>, primary: ReasonCode) -> Vec<String> {
     {
         out.push("p50/p99 latency, throughput and CPU ms per 1,000 requests of the Node service and the port under the same load (`crabport bench`)".to_owned());
     }
-    if let Some(check) = f.goal.as_ref().and_then(|g| g.bench_check.as_deref()) {
+    if let Some(g) = f.goal.as_ref().filter(|g| g.bench_check.is_some()) {
+        let check = g.bench_check.as_deref().unwrap_or_default();
+        let relative = if g.ratio.is_some() {
+            " (a ratio of the port's figure to the Node service's, met when its whole 95% interval is on the goal's side)"
+        } else {
+            ""
+        };
+        let note = g
+            .bench_note
+            .as_deref()
+            .map(|n| format!("; {n}"))
+            .unwrap_or_default();
         out.push(format!(
-            "the goal as a check on the port: `crabport bench --goal \"{check}\"`"
+            "the goal as a check on the port: `crabport bench --goal \"{check}\"`{relative}{note}"
         ));
     } else if let Some(g) = f.goal.as_ref().filter(|g| g.measurable) {
         out.push(format!("the goal as stated: \"{}\"", g.text));

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use crabport_decide::{
-    CodeEvidence, Declared, DependencyEvidence, GapPackage, Incident, IncidentKind, ReasonCode,
-    ServiceEvidence, Thresholds, Verdict, decide,
+    CodeEvidence, Declared, DependencyEvidence, GapPackage, GoalSpec, Incident, IncidentKind,
+    ReasonCode, ServiceEvidence, Thresholds, Verdict, decide,
 };
 use crabport_evidence::history::{ServiceHistory, Window};
 use crabport_evidence::profile::{self, ProfileAnalysis};
@@ -65,7 +65,7 @@ fn evidence() -> ServiceEvidence {
         path: "svc".into(),
         declared: Declared {
             hot_path: Some(true),
-            goal: Some("cut p99 from 180 ms to under 50 ms".into()),
+            goal: Some(GoalSpec::Text("cut p99 from 180 ms to under 50 ms".into())),
             sidecar_ok: None,
             incidents: Vec::new(),
         },
@@ -183,7 +183,7 @@ fn only_recent_incidents_of_a_preventable_class_count() {
 #[test]
 fn never_migrate_now_without_a_measurable_goal() {
     let mut e = evidence();
-    e.declared.goal = Some("it'll be more modern".into());
+    e.declared.goal = Some(GoalSpec::Text("it'll be more modern".into()));
     assert_eq!(
         verdict(&e),
         (Verdict::MigrateLater, ReasonCode::NoMeasurableGoal)
@@ -193,6 +193,39 @@ fn never_migrate_now_without_a_measurable_goal() {
         verdict(&e),
         (Verdict::MigrateLater, ReasonCode::NoMeasurableGoal)
     );
+}
+
+#[test]
+fn the_guides_ratio_goals_are_measurable_and_keep_migrate_now() {
+    let t = Thresholds::default();
+    let now = NOW.parse().unwrap();
+    for (goal, check) in [
+        (GoalSpec::Text("halve instance count".into()), "cpu<0.5x"),
+        (GoalSpec::Text("double throughput per pod".into()), "rps>2x"),
+        (GoalSpec::Text("cut memory by 40%".into()), "rss<0.6x"),
+        (
+            GoalSpec::Structured {
+                metric: "p99".into(),
+                target: "50ms".into(),
+            },
+            "p99<50ms",
+        ),
+    ] {
+        let mut e = evidence();
+        e.declared.goal = Some(goal.clone());
+        let a = decide(&e, &t, now);
+        assert_eq!(
+            (a.verdict, a.primary_reason),
+            (Verdict::MigrateNow, ReasonCode::CpuBound),
+            "{goal:?}"
+        );
+        assert_eq!(a.bench_check.as_deref(), Some(check), "{goal:?}");
+        assert!(
+            a.measure.iter().any(|m| m.contains(check)),
+            "{goal:?}: {:?}",
+            a.measure
+        );
+    }
 }
 
 #[test]

@@ -454,10 +454,23 @@ fn build_report(
             .iter()
             .find(|t| t.name == "candidate")
             .or(targets.last())?;
-        g.check(candidate)
+        g.check(candidate, &comparison)
     });
     let summary = headline(&targets, &comparison, generator_bound);
     let mut warnings = Vec::new();
+    if let (Some(wanted), None) = (&options.goal, &goal) {
+        warnings.push(if wanted.relative {
+            format!(
+                "goal {} is a ratio against the baseline, and there is no such comparison (it needs both targets, a measured baseline and a load generator that was not the bottleneck): the goal was not checked",
+                wanted.expression
+            )
+        } else {
+            format!(
+                "goal {}: the candidate has no such figure (CPU and memory are measured only for targets crabport starts): the goal was not checked",
+                wanted.expression
+            )
+        });
+    }
     for t in &targets {
         if t.errors > 0 {
             warnings.push(format!(

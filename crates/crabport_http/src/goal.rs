@@ -1,14 +1,18 @@
-//! `--goal "p99<50ms"`: a measurable goal checked on the candidate.
+//! `--goal "p99<50ms"`: a measurable goal checked on the candidate, either
+//! absolute or as a ratio against the baseline (`rps>2x`, `cpu<0.5x`).
 
-use crate::report::{GoalCheck, LatencyMs, TargetReport};
+use crate::report::{Comparison, GoalCheck, LatencyMs, TargetReport};
 
 /// A parsed goal expression.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Goal {
     pub expression: String,
     pub metric: Metric,
-    /// In the metric's unit: ms, requests/s or bytes.
+    /// In the metric's unit (ms, requests/s or bytes), or a multiple of the
+    /// baseline's figure when `relative`.
     pub limit: f64,
+    /// `rps>2x`: candidate / baseline, judged on the ratio's 95% interval.
+    pub relative: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +41,19 @@ impl Metric {
         }
     }
 
+    /// The metric's name in the comparison of candidate and baseline, for
+    /// the metrics bench compares.
+    fn comparison_name(self) -> Option<&'static str> {
+        Some(match self {
+            Self::P50 => "p50",
+            Self::P99 => "p99",
+            Self::Rps => "rps",
+            Self::Rss => "peak_rss_bytes",
+            Self::CpuPer1k => "cpu_ms_per_1k_requests",
+            Self::P90 | Self::P999 | Self::Max => return None,
+        })
+    }
+
     fn unit(self) -> &'static str {
         match self {
             Self::Rps => "req/s",
@@ -49,13 +66,14 @@ impl Metric {
 
 /// Parses `p99<50ms`, `p999<1.5s`, `max<200ms`, `rps>5000`, `rss<256MB`,
 /// `cpu<40ms` (CPU ms per 1,000 requests). Latency and memory goals are upper
-/// bounds (`<`, `<=`), throughput a lower bound (`>`, `>=`).
+/// bounds (`<`, `<=`), throughput a lower bound (`>`, `>=`). A value ending in
+/// `x` is a multiple of the baseline's figure: `rps>2x`, `p99<0.5x`,
+/// `cpu<0.5x`, `rss<0.6x` (p50, p99, rps, cpu and rss, which bench compares).
 ///
 /// # Errors
 /// What is wrong with the expression, and the forms it accepts.
 pub fn parse(expression: &str) -> Result<Goal, String> {
-    const FORMS: &str =
-        "expected e.g. p99<50ms, p50<10ms, p999<1.5s, max<200ms, rps>5000, rss<256MB or cpu<40ms";
+    const FORMS: &str = "expected e.g. p99<50ms, p50<10ms, p999<1.5s, max<200ms, rps>5000, rss<256MB or cpu<40ms, or a ratio against the baseline such as rps>2x or cpu<0.5x";
     let text: String = expression.chars().filter(|c| !c.is_whitespace()).collect();
     let text = text.to_ascii_lowercase();
     let (name, op, value) = ["<=", ">=", "<", ">"]
@@ -89,6 +107,26 @@ pub fn parse(expression: &str) -> Result<Goal, String> {
             }
         ));
     }
+    if let Some(number) = value.strip_suffix('x').or_else(|| value.strip_suffix('×')) {
+        let ratio: f64 = number
+            .parse()
+            .ok()
+            .filter(|r: &f64| r.is_finite() && *r > 0.0)
+            .ok_or_else(|| {
+                format!("goal {expression:?}: {number:?} is not a positive ratio; {FORMS}")
+            })?;
+        if metric.comparison_name().is_none() {
+            return Err(format!(
+                "goal {expression:?}: bench compares only p50, p99, rps, cpu and rss with the baseline; {FORMS}"
+            ));
+        }
+        return Ok(Goal {
+            expression: expression.trim().to_owned(),
+            metric,
+            limit: ratio,
+            relative: true,
+        });
+    }
     let split = value
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(value.len());
@@ -120,6 +158,7 @@ pub fn parse(expression: &str) -> Result<Goal, String> {
         expression: expression.trim().to_owned(),
         metric,
         limit: number * scale,
+        relative: false,
     })
 }
 
@@ -134,16 +173,40 @@ fn percentile(latency: &LatencyMs, metric: Metric) -> f64 {
 }
 
 impl Goal {
-    /// The goal checked on one target's figures; `None` when the target has
-    /// no such figure (memory or CPU of a URL target).
-    pub fn check(&self, target: &TargetReport) -> Option<GoalCheck> {
+    /// The goal checked on the candidate's figures (or, when relative, on
+    /// its ratio to the baseline); `None` when there is no such figure
+    /// (memory or CPU of a URL target, a ratio without a comparison).
+    pub fn check(&self, target: &TargetReport, comparison: &[Comparison]) -> Option<GoalCheck> {
+        let lower_bound = self.metric == Metric::Rps;
+        if self.relative {
+            let name = self.metric.comparison_name()?;
+            let c = comparison.iter().find(|c| c.metric == name)?;
+            // Met only when the whole 95% interval is on the goal's side:
+            // a ratio that noise could explain proves nothing.
+            let met = if lower_bound {
+                c.ci_low >= self.limit
+            } else {
+                c.ci_high <= self.limit
+            };
+            return Some(GoalCheck {
+                expression: self.expression.clone(),
+                metric: self.metric.name().to_owned(),
+                limit: self.limit,
+                actual: c.ratio,
+                unit: "× baseline",
+                met,
+                relative_to: Some("baseline"),
+                ci_low: Some(c.ci_low),
+                ci_high: Some(c.ci_high),
+            });
+        }
         let actual = match self.metric {
             Metric::Rps => target.rps,
             Metric::Rss => target.peak_rss_bytes? as f64,
             Metric::CpuPer1k => target.cpu_ms_per_1k_requests?,
             m => percentile(&target.latency_ms, m),
         };
-        let met = if self.metric == Metric::Rps {
+        let met = if lower_bound {
             actual >= self.limit
         } else {
             actual <= self.limit
@@ -155,6 +218,9 @@ impl Goal {
             actual,
             unit: self.metric.unit(),
             met,
+            relative_to: None,
+            ci_low: None,
+            ci_high: None,
         })
     }
 }
@@ -162,6 +228,82 @@ impl Goal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn target() -> TargetReport {
+        TargetReport {
+            name: "candidate".into(),
+            source: "cmd".into(),
+            requests: 1000,
+            rps: 500.0,
+            latency_ms: LatencyMs::default(),
+            latency_uncorrected_ms: None,
+            percentiles: Vec::new(),
+            errors: 0,
+            errors_by_kind: Default::default(),
+            non_2xx: 0,
+            status: Default::default(),
+            cpu_ms_per_1k_requests: Some(40.0),
+            peak_rss_bytes: Some(1 << 20),
+            generator_cpu_cores: 0.1,
+            rounds: Vec::new(),
+        }
+    }
+
+    fn comparison(metric: &'static str, ratio: f64, ci_low: f64, ci_high: f64) -> Comparison {
+        Comparison {
+            metric,
+            ratio,
+            ci_low,
+            ci_high,
+            significant: true,
+            better: None,
+        }
+    }
+
+    #[test]
+    fn a_ratio_goal_is_met_only_when_its_whole_interval_is_on_the_goals_side() {
+        let goal = parse("cpu<0.5x").unwrap();
+        let met = goal
+            .check(
+                &target(),
+                &[comparison("cpu_ms_per_1k_requests", 0.4, 0.35, 0.45)],
+            )
+            .unwrap();
+        assert!(met.met);
+        assert_eq!(
+            (met.actual, met.relative_to, met.ci_high),
+            (0.4, Some("baseline"), Some(0.45))
+        );
+        // The point estimate meets it, the interval does not: not shown.
+        let straddles = goal
+            .check(
+                &target(),
+                &[comparison("cpu_ms_per_1k_requests", 0.48, 0.4, 0.56)],
+            )
+            .unwrap();
+        assert!(!straddles.met);
+        let rps = parse("rps>2x").unwrap();
+        assert!(
+            rps.check(&target(), &[comparison("rps", 2.5, 2.1, 2.9)])
+                .unwrap()
+                .met
+        );
+        assert!(
+            !rps.check(&target(), &[comparison("rps", 2.5, 1.9, 2.9)])
+                .unwrap()
+                .met
+        );
+        // No comparison (one target, or a generator-bound run): nothing to check.
+        assert!(rps.check(&target(), &[]).is_none());
+        // An absolute goal reads the candidate's own figure.
+        assert!(
+            parse("cpu<50ms")
+                .unwrap()
+                .check(&target(), &[])
+                .unwrap()
+                .met
+        );
+    }
 
     #[test]
     fn goal_expressions() {
@@ -171,6 +313,12 @@ mod tests {
         assert_eq!(parse("rps>=5000").unwrap().metric, Metric::Rps);
         assert_eq!(parse("rss<256MB").unwrap().limit, 256.0 * 1024.0 * 1024.0);
         assert_eq!(parse("p50<500us").unwrap().limit, 0.5);
+        let ratio = parse("cpu < 0.5x").unwrap();
+        assert_eq!(
+            (ratio.metric, ratio.limit, ratio.relative),
+            (Metric::CpuPer1k, 0.5, true)
+        );
+        assert!(parse("rps>=2×").unwrap().relative);
         for bad in [
             "p99>50ms",
             "rps<10",
@@ -178,6 +326,9 @@ mod tests {
             "p99<fast",
             "p99",
             "p99<50 parsecs",
+            "p999<0.5x",
+            "rps>0x",
+            "rps<2x",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

@@ -135,6 +135,11 @@ pub struct GoalCheck {
     pub actual: f64,
     pub unit: &'static str,
     pub met: bool,
+    /// `baseline` for a ratio goal (`rps>2x`): `actual` is candidate /
+    /// baseline, and `met` needs the whole 95% interval on the goal's side.
+    pub relative_to: Option<&'static str>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]

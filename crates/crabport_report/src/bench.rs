@@ -40,6 +40,14 @@ pub fn ratio_text(c: &Comparison) -> String {
     }
 }
 
+/// ` (95% CI 0.30–0.40)` for a ratio goal, empty for an absolute one.
+fn goal_interval(goal: &crabport_http::report::GoalCheck) -> String {
+    match (goal.ci_low, goal.ci_high) {
+        (Some(low), Some(high)) => format!(" (95% CI {low:.2}–{high:.2})"),
+        _ => String::new(),
+    }
+}
+
 fn better_text(c: &Comparison) -> &'static str {
     match c.better {
         Some("candidate") => "candidate better",
@@ -217,11 +225,12 @@ pub fn terminal(report: &BenchReport, width: usize) -> String {
     if let Some(goal) = &report.goal {
         let _ = writeln!(
             out,
-            "{} {} on the candidate: {:.2} {} → {}\n",
+            "{} {} on the candidate: {:.2} {}{} → {}\n",
             paint(st.heading, "goal"),
             escape::terminal(&goal.expression),
             goal.actual,
             goal.unit,
+            goal_interval(goal),
             if goal.met {
                 paint(st.good, "met")
             } else {
@@ -304,10 +313,11 @@ pub fn markdown(report: &BenchReport) -> String {
     if let Some(goal) = &report.goal {
         let _ = writeln!(
             out,
-            "Goal `{}` on the candidate: {:.2} {} — **{}**\n",
+            "Goal `{}` on the candidate: {:.2} {}{} — **{}**\n",
             crate::markdown_code(&goal.expression),
             goal.actual,
             goal.unit,
+            goal_interval(goal),
             if goal.met { "met" } else { "missed" }
         );
     }
@@ -383,10 +393,11 @@ td:first-child,th:first-child{text-align:left}.sig{color:#0a7d32;font-weight:600
     if let Some(goal) = &report.goal {
         let _ = writeln!(
             out,
-            "<p>Goal <code>{}</code> on the candidate: {:.2} {} — <span class=\"{}\">{}</span></p>",
+            "<p>Goal <code>{}</code> on the candidate: {:.2} {}{} — <span class=\"{}\">{}</span></p>",
             h(&goal.expression),
             goal.actual,
             goal.unit,
+            goal_interval(goal),
             if goal.met { "sig" } else { "bad" },
             if goal.met { "met" } else { "missed" }
         );

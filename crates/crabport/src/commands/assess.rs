@@ -314,7 +314,7 @@ fn services(root: &Path, config: &Config) -> anyhow::Result<Vec<Service>> {
             profiles,
             declared: Declared {
                 hot_path: s.hot_path,
-                goal: s.goal.clone(),
+                goal: s.goal(config)?,
                 sidecar_ok: s.sidecar_ok,
                 incidents,
             },

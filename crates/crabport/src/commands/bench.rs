@@ -75,11 +75,10 @@ pub fn run(args: &BenchArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     if !(0.0..1.0).contains(&noise) {
         bail!("--noise {noise}: a fraction such as 0.05");
     }
-    let goal_text = args
-        .goal
-        .clone()
-        .or_else(|| b.goal.clone())
-        .or_else(|| service_goal(&config, b));
+    let goal_text = match args.goal.clone().or_else(|| b.goal.clone()) {
+        Some(goal) => Some(goal),
+        None => service_goal(&config, b)?,
+    };
     let goal = goal_text
         .as_deref()
         .map(crabport_http::goal::parse)
@@ -172,15 +171,20 @@ fn url_path(url: &str) -> String {
 
 /// The goal of `[bench] service`, or of the only `[[service]]` with one,
 /// restated as a bench check.
-fn service_goal(config: &Config, b: &BenchConfig) -> Option<String> {
+fn service_goal(
+    config: &Config,
+    b: &BenchConfig,
+) -> Result<Option<String>, crabport_core::InputError> {
     let with_goal: Vec<_> = config
         .services
         .iter()
         .filter(|s| s.goal.is_some())
         .filter(|s| b.service.as_deref().is_none_or(|n| n == s.name.get_ref()))
         .collect();
-    match with_goal.as_slice() {
-        [only] => crabport_decide::goal::analyze(only.goal.as_deref()?).bench_check,
+    Ok(match with_goal.as_slice() {
+        [only] => only
+            .goal(config)?
+            .and_then(|spec| crabport_decide::goal::from_spec(&spec).bench_check),
         _ => None,
-    }
+    })
 }

@@ -741,3 +741,46 @@ fn service_path_outside_the_project_is_refused() {
         );
     }
 }
+
+#[test]
+fn structured_and_ratio_goals_are_measurable_and_restated_for_bench() {
+    let repo = repository();
+    for (goal, check) in [
+        (r#"{ metric = "p99", target = "50ms" }"#, "p99<50ms"),
+        (r#""halve instance count""#, "cpu<0.5x"),
+    ] {
+        write_config(
+            &repo,
+            &Facts {
+                transformer: format!(
+                    "profile = \"profiles/transformer.cpuprofile\"\nhot_path = true\ngoal = {goal}"
+                )
+                .leak(),
+                ..Facts::default()
+            },
+        );
+        let report = assess_json(repo.path());
+        assert_eq!(
+            verdict_of(&report, "json-transformer"),
+            pair("migrate-now", "cpu-bound"),
+            "{goal}"
+        );
+        let service = &report["services"][0];
+        assert_eq!(service["bench_check"], check, "{goal}");
+    }
+    // A structured goal with a metric crabport does not know: its position.
+    write_config(
+        &repo,
+        &Facts {
+            transformer: r#"goal = { metric = "speed", target = "2x" }"#,
+            ..Facts::default()
+        },
+    );
+    let out = assess(repo.path()).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("crabport.toml:4:8") && err.contains("unknown goal metric \"speed\""),
+        "{err}"
+    );
+}
