@@ -32,6 +32,35 @@ pub enum Command {
     Bench(BenchArgs),
     /// Print the documentation of a scan rule, status, gap kind, crate state or finding code.
     Explain(ExplainArgs),
+    /// Maintain the npm → crate knowledge base.
+    #[command(subcommand)]
+    Kb(KbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KbCommand {
+    /// Check every crate and feature the knowledge base names against the crates.io index: stale, missing or missing a feature, with file:line.
+    Check(KbCheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct KbCheckArgs {
+    /// Check the `*.toml` files of this directory instead of the knowledge base built into crabport.
+    #[arg(long, value_name = "DIR")]
+    pub knowledge: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = KbFormat::Terminal)]
+    pub format: KbFormat,
+
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KbFormat {
+    Terminal,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -12,10 +12,13 @@ use assert_cmd::Command;
 mod assess;
 #[path = "cli/bench.rs"]
 mod bench;
+#[path = "cli/cargo_toml.rs"]
+mod cargo_toml;
 use serde_json::Value;
 
-/// The day the recorded cache was made; staleness is judged from it.
-const RECORDED_AT: &str = "2026-11-24T00:00:00Z";
+/// The day the recorded cache was made; staleness is judged from it, never
+/// from the wall clock.
+const RECORDED_AT: &str = include_str!("fixtures/index-cache/RECORDED_AT").trim_ascii_end();
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

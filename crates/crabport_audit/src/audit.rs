@@ -119,12 +119,15 @@ pub fn audit(
     index: IndexInfo,
     options: &AuditOptions,
 ) -> AuditReport {
-    let stale_before = options
-        .now
-        .checked_sub((i64::from(options.stale_after_months) * 730).hours())
-        .unwrap_or(options.now);
-    let resolve =
-        |spec: &CrateSpec| resolve_crate(spec, lookups.get(&spec.name), stale_before, options);
+    let stale_before = stale_before(options.now, options.stale_after_months);
+    let resolve = |spec: &CrateSpec| {
+        resolve_crate(
+            spec,
+            lookups.get(&spec.name),
+            stale_before,
+            options.stale_after_months,
+        )
+    };
 
     let mut packages = Vec::new();
     let mut workspaces = Vec::new();
@@ -204,6 +207,20 @@ pub fn audit(
         ));
     }
 
+    let defaults_of = |name: &str| match lookups.get(name) {
+        Some(Lookup::Found { facts, .. }) => {
+            facts.newest.as_ref().map(|v| v.default_features.clone())
+        }
+        _ => None,
+    };
+    let cargo_plan = crate::policy::plan(
+        packages
+            .iter()
+            .filter(|p| p.dependency_kind != DependencyKind::Dev),
+        kb.policy(),
+        &defaults_of,
+    );
+
     AuditReport {
         schema_version: SCHEMA_VERSION,
         tool: "crabport",
@@ -220,6 +237,7 @@ pub fn audit(
         native_addons,
         summary,
         dev_summary,
+        cargo_plan,
         warnings,
     }
 }
@@ -368,11 +386,19 @@ fn date_of(t: Timestamp) -> String {
     t.to_string().chars().take(10).collect()
 }
 
-fn resolve_crate(
+/// `months` before `now`: a newest release older than this is stale.
+pub(crate) fn stale_before(now: Timestamp, months: u32) -> Timestamp {
+    now.checked_sub((i64::from(months) * 730).hours())
+        .unwrap_or(now)
+}
+
+/// A crate spec as the index answers it: the audit's and `kb check`'s one
+/// definition of ok, stale, missing and missing-feature.
+pub(crate) fn resolve_crate(
     spec: &CrateSpec,
     lookup: Option<&Lookup>,
     stale_before: Timestamp,
-    options: &AuditOptions,
+    stale_after_months: u32,
 ) -> CrateReport {
     let mut report = CrateReport {
         name: spec.name.clone(),
@@ -431,7 +457,7 @@ fn resolve_crate(
                     report.detail = Some(format!(
                         "newest release {} is older than {} months",
                         newest.pubtime.map(date_of).unwrap_or_default(),
-                        options.stale_after_months
+                        stale_after_months
                     ));
                 } else {
                     report.state = CrateState::Ok;

@@ -69,6 +69,8 @@ pub struct VersionFacts {
     pub pubtime: Option<Timestamp>,
     /// Declared features plus the implicit ones of optional dependencies.
     pub features: BTreeSet<String>,
+    /// What the `default` feature turns on.
+    pub default_features: Vec<String>,
     pub rust_version: Option<String>,
 }
 
@@ -438,10 +440,16 @@ fn version_facts(v: &tame_index::IndexVersion) -> VersionFacts {
                 features.insert(dep.name.to_string());
             }
         }
+        let default_features = v
+            .features()
+            .find(|(k, _)| k.as_str() == "default")
+            .map(|(_, enables)| enables.clone())
+            .unwrap_or_default();
         VersionFacts {
             version: v.version.to_string(),
             pubtime: v.pubtime.as_deref().and_then(|t| t.parse().ok()),
             features,
+            default_features,
             rust_version: v.rust_version.as_ref().map(ToString::to_string),
         }
     }

@@ -13,6 +13,8 @@ use toml::Spanned;
 
 use crabport_core::{LineIndex, Position};
 
+use crate::policy::{Exclusive, Job, Policy, Stack, StackCrate};
+
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/knowledge_files.rs"));
 }
@@ -125,7 +127,7 @@ impl<'de> Deserialize<'de> for CrateSpec {
 }
 
 /// Where an entry is written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Origin {
     pub file: String,
     pub line: usize,
@@ -177,6 +179,40 @@ struct RawFile {
     package: Vec<Spanned<RawEntry>>,
     #[serde(default)]
     vendor: Vec<RawVendor>,
+    /// Policy for the merged `[dependencies]` block (`policy.toml`).
+    #[serde(default)]
+    job: Vec<Spanned<RawJob>>,
+    #[serde(default)]
+    stack: Vec<Spanned<RawStack>>,
+    #[serde(default)]
+    exclusive: Vec<Spanned<RawExclusive>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJob {
+    title: String,
+    crates: Vec<String>,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStack {
+    title: String,
+    options: Vec<String>,
+    reason: String,
+    #[serde(rename = "crate")]
+    crates: Vec<Spanned<StackCrate>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExclusive {
+    #[serde(rename = "crate")]
+    krate: String,
+    features: Vec<String>,
+    reason: String,
 }
 
 #[derive(Deserialize)]
@@ -218,6 +254,7 @@ pub struct KnowledgeBase {
     /// Pattern entries, most specific first.
     patterns: Vec<usize>,
     vendors: Vec<VendorScope>,
+    policy: Policy,
 }
 
 /// How an npm name matched.
@@ -273,6 +310,91 @@ impl KnowledgeBase {
                     scope: v.scope,
                     vendor: v.name,
                 }));
+            let origin_at = |offset: usize| Origin {
+                file: file.to_owned(),
+                line: lines.position(offset).line,
+                column: 1,
+            };
+            for spanned in raw.job {
+                let start = spanned.span().start;
+                let job = spanned.into_inner();
+                if job.crates.len() < 2 || job.reason.trim().is_empty() {
+                    errors.push(at(
+                        start,
+                        format!("job {:?}: needs two or more crates and a reason", job.title),
+                    ));
+                }
+                kb.policy.jobs.push(Job {
+                    title: job.title,
+                    crates: job.crates,
+                    reason: job.reason.trim().to_owned(),
+                    origin: origin_at(start),
+                });
+            }
+            for spanned in raw.stack {
+                let start = spanned.span().start;
+                let stack = spanned.into_inner();
+                let mut problem = |message: String| {
+                    errors.push(at(start, format!("stack {:?}: {message}", stack.title)));
+                };
+                if stack.options.len() < 2 || stack.reason.trim().is_empty() {
+                    problem("needs two or more options and a reason".into());
+                }
+                for c in stack.crates.iter().map(Spanned::get_ref) {
+                    let unknown = c
+                        .features
+                        .keys()
+                        .chain(c.select.keys())
+                        .chain(&c.defaults)
+                        .find(|o| !stack.options.contains(o));
+                    if let Some(option) = unknown {
+                        problem(format!(
+                            "crate {:?} names option {option:?}, not one of {:?}",
+                            c.name, stack.options
+                        ));
+                    }
+                    if c.features.values().any(Vec::is_empty) {
+                        problem(format!("crate {:?}: every option needs a feature", c.name));
+                    }
+                }
+                let crates = stack
+                    .crates
+                    .into_iter()
+                    .map(|c| {
+                        let start = c.span().start;
+                        StackCrate {
+                            origin: origin_at(start),
+                            ..c.into_inner()
+                        }
+                    })
+                    .collect();
+                kb.policy.stacks.push(Stack {
+                    title: stack.title,
+                    options: stack.options,
+                    crates,
+                    reason: stack.reason.trim().to_owned(),
+                    origin: origin_at(start),
+                });
+            }
+            for spanned in raw.exclusive {
+                let start = spanned.span().start;
+                let rule = spanned.into_inner();
+                if rule.features.len() < 2 || rule.reason.trim().is_empty() {
+                    errors.push(at(
+                        start,
+                        format!(
+                            "exclusive features of {:?}: needs two or more features and a reason",
+                            rule.krate
+                        ),
+                    ));
+                }
+                kb.policy.exclusives.push(Exclusive {
+                    krate: rule.krate,
+                    features: rule.features,
+                    reason: rule.reason.trim().to_owned(),
+                    origin: origin_at(start),
+                });
+            }
             for spanned in raw.package {
                 let entry_start = spanned.span().start;
                 let raw = spanned.into_inner();
@@ -366,6 +488,11 @@ impl KnowledgeBase {
 
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// The choices the merged `[dependencies]` block may make.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     /// The entry for an npm package: exact name first, else the most specific pattern.

@@ -6,8 +6,10 @@ pub mod audit;
 pub mod codes;
 pub mod index;
 pub mod kb;
+pub mod kb_check;
 mod net;
 pub mod npm;
+pub mod policy;
 pub mod report;
 
 pub use audit::{AuditOptions, audit, crates_to_resolve, index_info, unknown_packages};

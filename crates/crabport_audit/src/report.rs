@@ -243,6 +243,9 @@ pub struct AuditReport {
     pub summary: Summary,
     /// Dev dependencies, with `--include-dev`.
     pub dev_summary: Option<Summary>,
+    /// The `[dependencies]` block of the port (`--cargo-toml`), with the
+    /// choices its merge made.
+    pub cargo_plan: crate::policy::CargoPlan,
     pub warnings: Vec<String>,
 }
 

@@ -5,6 +5,7 @@
 pub mod assess;
 pub mod audit;
 pub mod bench;
+pub mod kb;
 pub mod scan;
 mod style;
 pub mod table;

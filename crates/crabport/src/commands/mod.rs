@@ -4,6 +4,7 @@ mod assess;
 mod audit;
 mod bench;
 mod explain;
+mod kb;
 mod scan;
 
 use crate::ExitStatus;
@@ -17,5 +18,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitStatus> {
         Command::Assess(args) => assess::run(args, cli.quiet),
         Command::Bench(args) => bench::run(args, cli.quiet),
         Command::Explain(args) => explain::run(args),
+        Command::Kb(crate::cli::KbCommand::Check(args)) => kb::check(args, cli.quiet),
     }
 }

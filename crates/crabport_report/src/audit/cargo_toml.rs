@@ -1,55 +1,19 @@
-//! `--cargo-toml`: a `[dependencies]` block with the resolved versions and
-//! features, like the example block of the migration guide, and comments for what stays in Node.
+//! `--cargo-toml`: the audit's [`CargoPlan`] as a `[dependencies]` block
+//! with the resolved versions and features, like the example block of the
+//! migration guide, the choices the merge made as comments, and comments for
+//! what stays in Node. The merge itself is the audit's (policy is data, not
+//! formatting); this only lays it out.
+//!
+//! [`CargoPlan`]: crabport_audit::policy::CargoPlan
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crabport_audit::AuditReport;
-use crabport_audit::report::{CrateState, PackageStatus};
+use crabport_audit::report::PackageStatus;
 use crabport_core::escape::toml_comment;
 
-#[derive(Default)]
-struct Merged<'a> {
-    version: Option<&'a str>,
-    features: Vec<&'a str>,
-    default_features: bool,
-    replaces: Vec<&'a str>,
-    problem: Option<String>,
-}
-
-/// Renders the block. Only production dependencies contribute; a crate
-/// named by several packages appears once with the union of their features.
 pub fn cargo_toml(report: &AuditReport) -> String {
-    let mut merged: BTreeMap<&str, Merged<'_>> = BTreeMap::new();
-    for p in report.production() {
-        if !matches!(
-            p.status,
-            PackageStatus::Equivalent | PackageStatus::Partial | PackageStatus::Std
-        ) {
-            continue;
-        }
-        for c in &p.crates {
-            let m = merged.entry(c.name.as_str()).or_default();
-            m.version = m.version.or(c.version.as_deref());
-            for f in &c.features {
-                if !m.features.contains(&f.as_str()) {
-                    m.features.push(f);
-                }
-            }
-            // Default features stay on unless every entry turns them off.
-            m.default_features |= c.default_features;
-            if !m.replaces.contains(&p.npm.as_str()) {
-                m.replaces.push(&p.npm);
-            }
-            if c.state != CrateState::Ok && m.problem.is_none() {
-                m.problem = Some(match &c.detail {
-                    Some(d) => format!("{}: {d}", c.state.code()),
-                    None => c.state.code().to_owned(),
-                });
-            }
-        }
-    }
-
+    let plan = &report.cargo_plan;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -58,39 +22,58 @@ pub fn cargo_toml(report: &AuditReport) -> String {
         report.index.url,
         report.checked_at.get(..10).unwrap_or(&report.checked_at)
     );
-    out.push_str("[dependencies]\n");
-    for (name, m) in &merged {
-        let mut features = m.features.clone();
-        features.sort_unstable();
-        let comment = format!("  # {}", toml_comment(&m.replaces.join(", ")));
-        let Some(version) = m.version else {
-            // Unresolvable: leave it for a human, commented out, with why.
+    if !plan.decisions.is_empty() {
+        out.push_str(
+            "#\n# Where the packages' needs conflicted, one choice for the whole block:\n",
+        );
+        for d in &plan.decisions {
+            let dropped = d.dropped.join(", ");
+            let asked = if d.packages.is_empty() {
+                String::new()
+            } else {
+                format!(" (asked for by {})", d.packages.join(", "))
+            };
             let _ = writeln!(
                 out,
-                "# {name} = \"*\"{comment} ({})",
-                toml_comment(m.problem.as_deref().unwrap_or("not resolved"))
+                "# - {}: {}, not {dropped}{asked}. {}",
+                toml_comment(&d.subject),
+                toml_comment(&d.chosen),
+                toml_comment(&d.reason)
+            );
+        }
+    }
+    out.push_str("[dependencies]\n");
+    for c in &plan.crates {
+        let comment = format!("  # {}", toml_comment(&c.replaces.join(", ")));
+        let Some(version) = &c.version else {
+            // Unresolvable: leave it for a person, commented out, with why.
+            let _ = writeln!(
+                out,
+                "# {} = \"*\"{comment} ({})",
+                c.name,
+                toml_comment(c.problem.as_deref().unwrap_or("not resolved"))
             );
             continue;
         };
-        let value = if features.is_empty() && m.default_features {
-            format!("{:?}", version)
+        let value = if c.features.is_empty() && c.default_features {
+            format!("{version:?}")
         } else {
             let mut parts = vec![format!("version = {version:?}")];
-            if !m.default_features {
+            if !c.default_features {
                 parts.push("default-features = false".to_owned());
             }
-            if !features.is_empty() {
-                let list: Vec<String> = features.iter().map(|f| format!("{f:?}")).collect();
+            if !c.features.is_empty() {
+                let list: Vec<String> = c.features.iter().map(|f| format!("{f:?}")).collect();
                 parts.push(format!("features = [{}]", list.join(", ")));
             }
             format!("{{ {} }}", parts.join(", "))
         };
-        let warn = m
+        let warn = c
             .problem
             .as_deref()
             .map(|p| format!(" — check: {}", toml_comment(p)))
             .unwrap_or_default();
-        let _ = writeln!(out, "{name} = {value}{comment}{warn}");
+        let _ = writeln!(out, "{} = {value}{comment}{warn}", c.name);
     }
 
     let mut seen = std::collections::BTreeSet::new();
