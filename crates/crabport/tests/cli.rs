@@ -871,3 +871,19 @@ fn scan_markdown_summarises() {
     assert!(text.starts_with("## crabport scan"));
     assert!(text.contains("| `shared-module-state` | 3 |"), "{text}");
 }
+
+/// Main stays green as the calendar moves: the CLI tests (audit, assess,
+/// scan, explain, kb against the recorded index) pass two years on. Bench
+/// measures real time and the Cargo.toml build test runs cargo; both are
+/// left out.
+#[test]
+fn gating_cli_tests_pass_with_the_clock_two_years_ahead() {
+    let Some((passed, output)) = crabport_core::testing::rerun_ahead(
+        730,
+        &["gating_cli_tests_pass", "bench::", "cargo_toml::"],
+    ) else {
+        return;
+    };
+    assert!(passed, "two years ahead:\n{output}");
+    assert!(output.contains("test result: ok."), "{output}");
+}

@@ -260,3 +260,21 @@ fn the_live_index_resolves_well_known_crates() {
         }
     }
 }
+
+/// Main stays green as the calendar moves: these tests pass two years on.
+#[test]
+fn gating_knowledge_tests_pass_with_the_clock_two_years_ahead() {
+    let Some((passed, output)) = crabport_core::testing::rerun_ahead(
+        730,
+        &["gating_knowledge_tests_pass", "the_live_index_resolves"],
+    ) else {
+        return;
+    };
+    assert!(passed, "two years ahead:\n{output}");
+    assert!(
+        output.contains(
+            "every_crate_exists_is_maintained_and_has_its_features_on_the_recorded_index ... ok"
+        ),
+        "{output}"
+    );
+}

@@ -8,6 +8,7 @@ pub mod code_doc;
 pub mod escape;
 pub mod finding;
 pub mod input;
+pub mod testing;
 
 pub use code_doc::CodeDoc;
 pub use input::{InputError, LineIndex, Position};

@@ -18,6 +18,15 @@ fn fixture_tree() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/assess")
 }
 
+/// A `node` that records profiles with the real clock: under libfaketime
+/// (the two-years-ahead re-run) V8's sampler misbehaves, and a profile is an
+/// input recorded beforehand, not something crabport's clock decides.
+fn node_command() -> Process {
+    let mut cmd = Process::new(node());
+    cmd.env_remove("LD_PRELOAD");
+    cmd
+}
+
 fn node() -> &'static str {
     let ok = Process::new("node")
         .arg("--version")
@@ -37,7 +46,7 @@ fn profiles() -> &'static Path {
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap().keep();
         let tree = fixture_tree();
-        let status = Process::new(node())
+        let status = node_command()
             .args(["--cpu-prof", "--cpu-prof-name=transformer.cpuprofile"])
             .arg("--cpu-prof-dir")
             .arg(&dir)
@@ -48,7 +57,7 @@ fn profiles() -> &'static Path {
             .unwrap();
         assert!(status.success(), "the transformer failed to run");
 
-        let mut vendor = Process::new(node())
+        let mut vendor = node_command()
             .arg(tree.join("services/vendor-wrapper/src/slow-vendor.js"))
             .env("DELAY_MS", "60")
             .stdout(Stdio::piped())
@@ -58,7 +67,7 @@ fn profiles() -> &'static Path {
         BufReader::new(vendor.stdout.take().unwrap())
             .read_line(&mut port)
             .unwrap();
-        let status = Process::new(node())
+        let status = node_command()
             .args(["--cpu-prof", "--cpu-prof-name=vendor-wrapper.cpuprofile"])
             .arg("--cpu-prof-dir")
             .arg(&dir)
@@ -242,11 +251,16 @@ goal = "cut p99 from 180 ms to under 50 ms""#,
 sidecar_ok = false
 goal = "cut p99 from 900 ms to under 300 ms""#,
             admin: "",
-            billing: r#"goal = "zero rounding incidents for two quarters"
+            billing: format!(
+                r#"goal = "zero rounding incidents for two quarters"
 incidents = [
-  { date = "2026-03-02", kind = "rounding", summary = "invoice off by a cent" },
-  { date = "2026-08-10", kind = "null-undefined", summary = "discount applied to a missing line" },
+  {{ date = "{march}", kind = "rounding", summary = "invoice off by a cent" }},
+  {{ date = "{august}", kind = "null-undefined", summary = "discount applied to a missing line" }},
 ]"#,
+                march = days_ago(267),
+                august = days_ago(106)
+            )
+            .leak(),
         }
     }
 }
@@ -551,8 +565,12 @@ goal = "cut p99 from 180 ms to under 50 ms""#,
     write_config(
         &repo,
         &Facts {
-            billing: r#"goal = "zero rounding incidents for two quarters"
-incidents = [{ date = "2026-03-02", kind = "rounding", summary = "invoice off by a cent" }]"#,
+            billing: format!(
+                r#"goal = "zero rounding incidents for two quarters"
+incidents = [{{ date = "{march}", kind = "rounding", summary = "invoice off by a cent" }}]"#,
+                march = days_ago(267)
+            )
+            .leak(),
             ..Facts::default()
         },
     );
@@ -566,11 +584,16 @@ incidents = [{ date = "2026-03-02", kind = "rounding", summary = "invoice off by
     write_config(
         &repo,
         &Facts {
-            billing: r#"goal = "zero rounding incidents for two quarters"
+            billing: format!(
+                r#"goal = "zero rounding incidents for two quarters"
 incidents = [
-  { date = "2026-03-02", kind = "outage", summary = "region down" },
-  { date = "2026-08-10", kind = "latency", summary = "slow invoices" },
+  {{ date = "{march}", kind = "outage", summary = "region down" }},
+  {{ date = "{august}", kind = "latency", summary = "slow invoices" }},
 ]"#,
+                march = days_ago(267),
+                august = days_ago(106)
+            )
+            .leak(),
             ..Facts::default()
         },
     );
