@@ -128,3 +128,41 @@ fn cargo_toml_of_conflicting_needs_builds_with_one_choice_per_job() {
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+#[test]
+fn every_audit_format_states_the_merge_choices() {
+    let report = super::json_of(&mut audit(&fixture()));
+    super::assert_valid(&report);
+    let decisions = report["cargo_plan"]["decisions"].as_array().unwrap();
+    let kinds: Vec<&str> = decisions
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "one-crate-per-job",
+            "one-crate-per-job",
+            "one-stack",
+            "exclusive-features"
+        ]
+    );
+    let terminal = String::from_utf8(audit(&fixture()).output().unwrap().stdout).unwrap();
+    assert!(
+        terminal.contains("4 choices where the packages' needs conflict")
+            && terminal.contains("TLS stack: rustls not native-tls"),
+        "{terminal}"
+    );
+    let markdown = String::from_utf8(
+        audit(&fixture())
+            .args(["--format", "markdown"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        markdown.contains("- **jsonwebtoken features**: `rust_crypto`, not `aws_lc_rs`"),
+        "{markdown}"
+    );
+}

@@ -73,6 +73,25 @@ pub fn markdown(report: &AuditReport) -> String {
         }
         out.push('\n');
     }
+    let decisions = &report.cargo_plan.decisions;
+    if !decisions.is_empty() {
+        out.push_str("### Choices in the merged `[dependencies]`\n\n");
+        for d in decisions {
+            let _ = writeln!(
+                out,
+                "- **{}**: `{}`, not {} — {}",
+                escape::markdown(&d.subject),
+                crate::markdown_code(&d.chosen),
+                d.dropped
+                    .iter()
+                    .map(|x| format!("`{}`", crate::markdown_code(x)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                escape::markdown(&d.reason)
+            );
+        }
+        out.push('\n');
+    }
     let unknown = unknowns(report);
     if !unknown.is_empty() {
         out.push_str("### Unknown (not in the knowledge base)\n\n");

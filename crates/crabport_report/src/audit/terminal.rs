@@ -182,6 +182,27 @@ fn summary(report: &AuditReport, s: &Styles, width: usize, out: &mut String) {
         }
     }
     native(report, s, out);
+    let decisions = &report.cargo_plan.decisions;
+    if !decisions.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {} {} where the packages' needs conflict (--cargo-toml says why):",
+            paint(s.info, "⚖"),
+            plural(decisions.len(), "choice", "choices")
+        );
+        for d in decisions {
+            let _ = writeln!(
+                out,
+                "      {}: {} {}",
+                escape::terminal(&d.subject),
+                escape::terminal(&d.chosen),
+                paint(
+                    s.dim,
+                    &format!("not {}", escape::terminal(&d.dropped.join(", ")))
+                )
+            );
+        }
+    }
     let unknown = unknowns(report);
     if unknown.is_empty() {
         let _ = writeln!(out, "  {} unknown: none", paint(s.good, "✓"));
