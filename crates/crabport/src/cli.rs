@@ -173,6 +173,18 @@ pub struct BenchArgs {
     #[arg(long, value_name = "DURATION")]
     pub ready_timeout: Option<String>,
 
+    /// A request with no complete response after this long is a timeout error [default: 10s].
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Longer response bodies are body-too-large errors (e.g. 64MiB) [default: 64MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_body: Option<String>,
+
+    /// Do not run the [bench.build] steps before starting the targets.
+    #[arg(long)]
+    pub no_build: bool,
+
     /// Allow URL targets that are not on this machine.
     #[arg(long)]
     pub allow_remote: bool,

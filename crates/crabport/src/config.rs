@@ -55,6 +55,35 @@ pub struct BenchConfig {
     pub goal: Option<String>,
     /// Take the goal of this `[[service]]` when `goal` is not set.
     pub service: Option<String>,
+    /// Per request: no complete response by then is a `timeout` error.
+    pub timeout: Option<String>,
+    /// The longest response body accepted (`64MiB`).
+    pub max_body: Option<String>,
+    /// `[bench.build.baseline]`, `[bench.build.candidate]`: how each target
+    /// is built, run before any target starts.
+    #[serde(default)]
+    pub build: BenchBuildConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchBuildConfig {
+    pub baseline: Option<Spanned<BuildStepConfig>>,
+    pub candidate: Option<Spanned<BuildStepConfig>>,
+}
+
+/// One target's build step.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildStepConfig {
+    /// A shell command, run in crabport.toml's directory.
+    pub run: String,
+    /// Skip the build while every one of these exists and is newer than
+    /// every input.
+    #[serde(default)]
+    pub outputs: Vec<String>,
+    #[serde(default)]
+    pub inputs: Vec<String>,
 }
 
 /// One `[[service]]`. Paths are relative to crabport.toml.
@@ -235,6 +264,27 @@ mod tests {
         assert_eq!(parse_duration("500ms").unwrap().as_millis(), 500);
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3 weeks").is_err());
+    }
+
+    #[test]
+    fn bench_build_steps_parse_and_unknown_keys_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join(FILE_NAME),
+            "[bench]\nbaseline = \"node dist/server.js\"\n\n[bench.build.baseline]\nrun = \"npm run build\"\noutputs = [\"dist\"]\ninputs = [\"src\"]\n",
+        )
+        .unwrap();
+        let config = Config::load(tmp.path()).unwrap();
+        let build = config.bench.unwrap().build.baseline.unwrap();
+        assert_eq!(build.get_ref().run, "npm run build");
+        assert_eq!(build.get_ref().outputs, ["dist"]);
+        std::fs::write(
+            tmp.path().join(FILE_NAME),
+            "[bench]\nbaseline = \"x\"\n\n[bench.build.baseline]\nrun = \"y\"\noutput = [\"dist\"]\n",
+        )
+        .unwrap();
+        let err = Config::load(tmp.path()).unwrap_err();
+        assert_eq!(err.position.map(|p| p.line), Some(6), "{err}");
     }
 
     #[test]

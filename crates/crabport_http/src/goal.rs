@@ -135,13 +135,14 @@ fn percentile(latency: &LatencyMs, metric: Metric) -> f64 {
 
 impl Goal {
     /// The goal checked on one target's figures; `None` when the target has
-    /// no such figure (memory or CPU of a URL target).
+    /// no such figure (memory or CPU of a URL target, latency without a
+    /// completed response).
     pub fn check(&self, target: &TargetReport) -> Option<GoalCheck> {
         let actual = match self.metric {
             Metric::Rps => target.rps,
             Metric::Rss => target.peak_rss_bytes? as f64,
             Metric::CpuPer1k => target.cpu_ms_per_1k_requests?,
-            m => percentile(&target.latency_ms, m),
+            m => percentile(target.latency_ms.as_ref()?, m),
         };
         let met = if self.metric == Metric::Rps {
             actual >= self.limit
