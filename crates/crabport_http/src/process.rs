@@ -485,8 +485,9 @@ const FINISH_WAIT: Duration = Duration::from_secs(2);
 
 /// Runs `sh -c <command>` in `cwd` to its end (a build step): in a process
 /// group of its own that Ctrl-C stops like a target's, stdin closed, stdout
-/// and stderr captured (the last lines are kept). `progress` gets its
-/// newest line every 100 ms. Whatever of its tree outlives it is killed.
+/// and stderr captured through one pipe, so their lines keep the order they
+/// were written in (the last lines are kept). `progress` gets its newest
+/// line every 100 ms. Whatever of its tree outlives it is killed.
 ///
 /// # Errors
 /// The command cannot be started or waited for.
@@ -497,41 +498,32 @@ pub fn run_to_end(
     progress: &dyn Fn(&str),
 ) -> Result<Finished, ProcessError> {
     let started = Instant::now();
+    let spawn_error = |source| ProcessError::Spawn {
+        name: name.to_owned(),
+        command: command.to_owned(),
+        cwd: cwd.to_path_buf(),
+        source,
+    };
+    let (reader, writer) = io::pipe().map_err(spawn_error)?;
     let mut sh = Command::new("sh");
     sh.arg("-c")
         .arg(command)
         .current_dir(cwd)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(writer.try_clone().map_err(spawn_error)?)
+        .stderr(writer)
         .process_group(0);
     let (mut child, tree, _registration) =
-        interrupt::spawn_registered(&mut sh, name, LaunchSpec::DEFAULT_STOP_GRACE).map_err(
-            |source| ProcessError::Spawn {
-                name: name.to_owned(),
-                command: command.to_owned(),
-                cwd: cwd.to_path_buf(),
-                source,
-            },
-        )?;
+        interrupt::spawn_registered(&mut sh, name, LaunchSpec::DEFAULT_STOP_GRACE)
+            .map_err(spawn_error)?;
+    // Our copies of the write end must go, or the pipe never ends.
+    drop(sh);
     let output = Arc::new(OutputTail::default());
-    let streams: [Option<Box<dyn Read + Send>>; 2] = [
-        child
-            .stdout
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    ];
     let kill_rest = |tree: &Tree| tree.signal(&Snapshot::read(), Signal::SIGKILL);
-    for stream in streams.into_iter().flatten() {
-        if let Err(e) = output.capture(name, stream) {
-            kill_rest(&tree);
-            let _ = child.wait();
-            return Err(ProcessError::Thread(e));
-        }
+    if let Err(e) = output.capture(name, reader) {
+        kill_rest(&tree);
+        let _ = child.wait();
+        return Err(ProcessError::Thread(e));
     }
     let mut shown = None;
     let status = loop {
