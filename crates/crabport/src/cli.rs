@@ -29,7 +29,7 @@ pub enum Command {
     /// Decide per service: migrate-now, migrate-later or do-not-migrate, from measured evidence.
     Assess(AssessArgs),
     /// Benchmark a Node service against its Rust port side by side, with honest statistics.
-    Bench(BenchArgs),
+    Bench(Box<BenchArgs>),
     /// Print the documentation of a scan rule, status, gap kind, crate state or finding code.
     Explain(ExplainArgs),
 }
