@@ -21,7 +21,7 @@ use crabport_http::request::Workload;
 
 use crate::ExitStatus;
 use crate::cli::{BenchArgs, BenchFormat};
-use crate::config::{BenchConfig, BuildStepConfig, Config, parse_duration};
+use crate::config::{BenchConfig, BuildStepConfig, Config, parse_duration, parse_size};
 use crate::output::{ERROR_STYLE, RESET, print_report, progress, terminal_width, warn};
 
 pub fn run(args: &BenchArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
@@ -369,32 +369,6 @@ impl Drop for OutputFile {
             let _ = std::fs::remove_file(&self.path);
         }
     }
-}
-
-/// `64MiB`, `512KB`, `1GB`, `1048576`: powers of 1024, as in `rss<256MB`.
-fn parse_size(text: &str) -> Result<u64, String> {
-    let trimmed = text.trim();
-    let split = trimmed
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a size like 64MiB, 512KB or 1GB"))?;
-    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" | "kib" => 1 << 10,
-        "m" | "mb" | "mib" => 1 << 20,
-        "g" | "gb" | "gib" => 1 << 30,
-        other => {
-            return Err(format!(
-                "unknown size unit {other:?} in {text:?} (use B, KiB, MiB or GiB)"
-            ));
-        }
-    };
-    n.checked_mul(scale)
-        .filter(|&n| n > 0)
-        .ok_or_else(|| format!("{text:?} must be between 1 byte and 16 EiB"))
 }
 
 /// The request file, the one URL, or the path of a URL target.

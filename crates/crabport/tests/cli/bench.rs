@@ -124,21 +124,12 @@ fn bench_of_the_example_measures_both_targets_and_leaves_nothing_behind() {
     assert!(left.is_empty(), "Rust port left running: {left:?}");
 }
 
+/// `crabport bench` with short rounds from the temporary directory:
+/// (exit code, stderr, how long it took).
 fn bench(args: &[&str]) -> (Option<i32>, String, Duration) {
     let started = Instant::now();
-    let out = crabport()
-        .arg("bench")
-        .arg(std::env::temp_dir())
-        .args(["--rounds", "1", "--duration", "1s", "--warmup", "0s"])
-        .args(args)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        started.elapsed(),
-    )
+    let (code, _, stderr) = bench_in(&std::env::temp_dir(), args);
+    (code, stderr, started.elapsed())
 }
 
 /// A tiny Node server on $PORT; `extra` runs after it listens.
