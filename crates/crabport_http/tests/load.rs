@@ -342,11 +342,12 @@ fn requests_over_the_timeout_are_counted() {
 
 #[test]
 fn malformed_responses_are_parse_errors() {
-    let server = Server::start(|_| Reply {
-        pieces: vec![b"HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n".to_vec()],
-        delay: Duration::ZERO,
-        close: false,
-        forever: None,
+    let server = Server::start(|_| {
+        wire(
+            "HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n",
+            None,
+            false,
+        )
     });
     let r = run(&server, closed(1), 200, 1000);
     assert_eq!(r.requests, 0);

@@ -329,10 +329,15 @@ fn misbehaving() -> tempfile::TempDir {
 
 /// `crabport bench` in `dir` with short rounds: (exit code, stdout, stderr).
 fn bench_in(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    bench_in_env(dir, &[], args)
+}
+
+fn bench_in_env(dir: &Path, env: &[(&str, &Path)], args: &[&str]) -> (Option<i32>, String, String) {
     let out = crabport()
         .arg("bench")
         .arg(dir)
         .current_dir(dir)
+        .envs(env.iter().copied())
         .args([
             "--rounds",
             "1",
@@ -520,36 +525,21 @@ fn an_html_report_that_cannot_be_written_at_the_end_goes_to_a_fallback_file() {
     let dir = misbehaving();
     let tmp = tempfile::tempdir().unwrap();
     // /dev/full opens for writing, then every write fails (ENOSPC).
-    let out = crabport()
-        .arg("bench")
-        .arg(dir.path())
-        .current_dir(dir.path())
-        .env("TMPDIR", tmp.path())
-        .args([
+    let (code, stdout, stderr) = bench_in_env(
+        dir.path(),
+        &[("TMPDIR", tmp.path())],
+        &[
             "--candidate",
             "node servers.js ok",
-            "--rounds",
-            "1",
-            "--duration",
-            "1s",
-        ])
-        .args([
-            "--warmup",
-            "0s",
-            "-c",
-            "2",
             "--format",
             "json",
             "--html",
             "/dev/full",
-        ])
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+        ],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
     // The figures reached stdout all the same.
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report: Value = serde_json::from_str(&stdout).unwrap();
     assert!(report["targets"][0]["requests"].as_u64().unwrap() > 10);
     let fallback = tmp
         .path()
