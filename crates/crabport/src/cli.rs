@@ -29,7 +29,7 @@ pub enum Command {
     /// Decide per service: migrate-now, migrate-later or do-not-migrate, from measured evidence.
     Assess(AssessArgs),
     /// Benchmark a Node service against its Rust port side by side, with honest statistics.
-    Bench(BenchArgs),
+    Bench(Box<BenchArgs>),
     /// Print the documentation of a scan rule, status, gap kind, crate state or finding code.
     Explain(ExplainArgs),
     /// Maintain the npm → crate knowledge base.
@@ -201,6 +201,18 @@ pub struct BenchArgs {
     /// How long a started target may take to answer.
     #[arg(long, value_name = "DURATION")]
     pub ready_timeout: Option<String>,
+
+    /// A request with no complete response after this long is a timeout error [default: 10s].
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Longer response bodies are body-too-large errors (e.g. 64MiB) [default: 64MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_body: Option<String>,
+
+    /// Do not run the [bench.build] steps before starting the targets.
+    #[arg(long)]
+    pub no_build: bool,
 
     /// Allow URL targets that are not on this machine.
     #[arg(long)]

@@ -55,6 +55,35 @@ pub struct BenchConfig {
     pub goal: Option<String>,
     /// Take the goal of this `[[service]]` when `goal` is not set.
     pub service: Option<String>,
+    /// Per request: no complete response by then is a `timeout` error.
+    pub timeout: Option<String>,
+    /// The longest response body accepted (`64MiB`).
+    pub max_body: Option<String>,
+    /// `[bench.build.baseline]`, `[bench.build.candidate]`: how each target
+    /// is built, run before any target starts.
+    #[serde(default)]
+    pub build: BenchBuildConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchBuildConfig {
+    pub baseline: Option<Spanned<BuildStepConfig>>,
+    pub candidate: Option<Spanned<BuildStepConfig>>,
+}
+
+/// One target's build step.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildStepConfig {
+    /// A shell command, run in crabport.toml's directory.
+    pub run: String,
+    /// Skip the build while every one of these exists and is newer than
+    /// every input.
+    #[serde(default)]
+    pub outputs: Vec<String>,
+    #[serde(default)]
+    pub inputs: Vec<String>,
 }
 
 /// One `[[service]]`. Paths are relative to crabport.toml.
@@ -238,17 +267,41 @@ impl IncidentConfig {
     }
 }
 
-/// `90s`, `30m`, `24h`, `7d`, `500ms`.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
+/// `30s` → (30, "s"); `None` when it does not start with digits.
+fn number_and_unit(text: &str) -> Option<(u64, &str)> {
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration like 30s, 15m, 24h or 7d"))?;
-    let seconds = match unit.trim() {
+    Some((number.parse().ok()?, unit.trim()))
+}
+
+/// `64MiB`, `512KB`, `1GB`, `1048576`: powers of 1024, as in `rss<256MB`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let (n, unit) = number_and_unit(text.trim())
+        .ok_or_else(|| format!("{text:?} is not a size like 64MiB, 512KB or 1GB"))?;
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} in {text:?} (use B, KiB, MiB or GiB)"
+            ));
+        }
+    };
+    n.checked_mul(scale)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{text:?} must be between 1 byte and 16 EiB"))
+}
+
+/// `90s`, `30m`, `24h`, `7d`, `500ms`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let (n, unit) = number_and_unit(text)
+        .ok_or_else(|| format!("{text:?} is not a duration like 30s, 15m, 24h or 7d"))?;
+    let seconds = match unit {
         "ms" => return Ok(std::time::Duration::from_millis(n)),
         "s" | "" => n,
         "m" | "min" => n * 60,
@@ -274,6 +327,37 @@ mod tests {
         assert_eq!(parse_duration("500ms").unwrap().as_millis(), 500);
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("3 weeks").is_err());
+    }
+
+    #[test]
+    fn bench_build_steps_parse_and_unknown_keys_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join(FILE_NAME),
+            "[bench]\nbaseline = \"node dist/server.js\"\n\n[bench.build.baseline]\nrun = \"npm run build\"\noutputs = [\"dist\"]\ninputs = [\"src\"]\n",
+        )
+        .unwrap();
+        let config = Config::load(tmp.path()).unwrap();
+        let build = config.bench.unwrap().build.baseline.unwrap();
+        assert_eq!(build.get_ref().run, "npm run build");
+        assert_eq!(build.get_ref().outputs, ["dist"]);
+        std::fs::write(
+            tmp.path().join(FILE_NAME),
+            "[bench]\nbaseline = \"x\"\n\n[bench.build.baseline]\nrun = \"y\"\noutput = [\"dist\"]\n",
+        )
+        .unwrap();
+        let err = Config::load(tmp.path()).unwrap_err();
+        assert_eq!(err.position.map(|p| p.line), Some(6), "{err}");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size(" 512 kb "), Ok(512 << 10));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        for bad in ["", "MiB", "0", "5 parsecs", "99999999999GB"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

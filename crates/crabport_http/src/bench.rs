@@ -12,8 +12,8 @@ use crate::goal::Goal;
 use crate::load::{self, Mode, RunOptions, RunResult};
 use crate::process::{self, LaunchSpec, RssSampler};
 use crate::report::{
-    BenchReport, Comparison, LatencyMs, Method, PLOT_PERCENTILES, PercentilePoint, RoundReport,
-    SweepResult, SweepStep, TargetReport,
+    BenchReport, Comparison, LatencyMs, Method, NoResult, PLOT_PERCENTILES, PercentilePoint,
+    RoundReport, SweepResult, SweepStep, TargetReport,
 };
 use crate::request::{self, Workload};
 use crate::stats;
@@ -42,10 +42,25 @@ pub struct BenchOptions {
     pub noise: f64,
     pub ready_path: String,
     pub ready_timeout: Duration,
+    /// Per request; also bounds the wait for requests in flight at a round's end.
+    pub timeout: Duration,
+    /// The longest response body accepted.
+    pub max_body: u64,
     pub allow_remote: bool,
     pub goal: Option<Goal>,
     /// `--sweep`: the p99 limit each step must stay within.
     pub sweep_p99_ms: Option<f64>,
+}
+
+impl BenchOptions {
+    /// The load generator's options for one run of `duration`.
+    fn run(&self, mode: Mode, duration: Duration) -> RunOptions {
+        RunOptions {
+            timeout: self.timeout,
+            max_body: self.max_body,
+            ..RunOptions::new(mode, duration)
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -163,7 +178,7 @@ fn run_started(
             load::run(
                 &l.endpoint,
                 &l.prepared,
-                &RunOptions::new(options.mode, options.warmup),
+                &options.run(options.mode, options.warmup),
             )?;
             check_alive(l)?;
         }
@@ -186,7 +201,7 @@ fn run_started(
             let result = load::run(
                 &l.endpoint,
                 &l.prepared,
-                &RunOptions::new(options.mode, options.round),
+                &options.run(options.mode, options.round),
             )?;
             let peak_rss = match sampler {
                 Some(s) => s.finish()?.first().map(|p| p.peak_rss_bytes),
@@ -266,12 +281,13 @@ fn sweep_target(
         let r = load::run(
             &l.endpoint,
             &l.prepared,
-            &RunOptions::new(Mode::Open { rate, connections }, step_duration),
+            &options.run(Mode::Open { rate, connections }, step_duration),
         )?;
         check_alive(l)?;
         let p99 = load::latency_ms(&r.latency).p99;
         let errors = error_count(&r);
-        let within = p99 <= limit_ms && errors == 0;
+        // No response at all is no evidence of meeting the limit.
+        let within = r.requests > 0 && p99 <= limit_ms && errors == 0;
         steps.push(SweepStep {
             rate,
             achieved_rps: r.rps,
@@ -302,15 +318,20 @@ fn error_count(r: &RunResult) -> u64 {
             .sum::<u64>()
 }
 
-fn latency(h: &Histogram<u64>) -> LatencyMs {
+/// The percentiles, or `None` when no response completed: an empty
+/// histogram has no latency, not a latency of zero.
+fn latency(h: &Histogram<u64>) -> Option<LatencyMs> {
+    if h.is_empty() {
+        return None;
+    }
     let p = load::latency_ms(h);
-    LatencyMs {
+    Some(LatencyMs {
         p50: p.p50,
         p90: p.p90,
         p99: p.p99,
         p999: p.p999,
         max: p.max,
-    }
+    })
 }
 
 fn target_report(l: &Live) -> TargetReport {
@@ -318,13 +339,15 @@ fn target_report(l: &Live) -> TargetReport {
         .rounds
         .iter()
         .map(|r| {
-            let lat = load::latency_ms(&r.result.latency);
+            let lat = latency(&r.result.latency);
             RoundReport {
                 requests: r.result.requests,
                 rps: r.result.rps,
-                p50_ms: lat.p50,
-                p99_ms: lat.p99,
+                p50_ms: lat.map(|l| l.p50),
+                p99_ms: lat.map(|l| l.p99),
                 errors: error_count(&r.result),
+                errors_by_kind: r.result.errors.clone(),
+                in_flight_at_end: r.result.in_flight_at_end,
                 cpu_ms_per_1k_requests: r
                     .cpu_ms
                     .filter(|_| r.result.requests > 0)
@@ -354,29 +377,52 @@ fn target_report(l: &Live) -> TargetReport {
         .filter(|(s, _)| !(200..300).contains(*s))
         .map(|(_, n)| n)
         .sum::<u64>();
+    let requests: u64 = rounds.iter().map(|r| r.requests).sum();
+    let cpu_ms_per_1k_requests = (!cpu.is_empty()).then(|| stats::median(&cpu));
+    let latency_ms = latency(&l.latency);
+    // The true reason for every figure that is missing.
+    let url = matches!(l.spec.source, TargetSource::Url(_));
+    let mut not_measured = BTreeMap::new();
+    if latency_ms.is_none() {
+        not_measured.insert("latency_ms", "no-responses");
+    }
+    if cpu_ms_per_1k_requests.is_none() {
+        let reason = if url { "url-target" } else { "no-responses" };
+        not_measured.insert("cpu_ms_per_1k_requests", reason);
+    }
+    if l.peak_rss.is_none() {
+        let reason = if url { "url-target" } else { "no-sample" };
+        not_measured.insert("peak_rss_bytes", reason);
+    }
     TargetReport {
         name: l.spec.name.clone(),
         source: match &l.spec.source {
             TargetSource::Command { command, .. } => command.clone(),
             TargetSource::Url(url) => url.clone(),
         },
-        requests: rounds.iter().map(|r| r.requests).sum(),
+        requests,
         rps: stats::median(&rounds.iter().map(|r| r.rps).collect::<Vec<_>>()),
-        latency_ms: latency(&l.latency),
-        latency_uncorrected_ms: l.uncorrected.as_ref().map(latency),
-        percentiles: PLOT_PERCENTILES
-            .iter()
-            .map(|p| PercentilePoint {
-                percentile: *p,
-                ms: l.latency.value_at_quantile(p / 100.0) as f64 / 1000.0,
-            })
-            .collect(),
+        latency_ms,
+        latency_uncorrected_ms: l.uncorrected.as_ref().and_then(latency),
+        percentiles: if l.latency.is_empty() {
+            Vec::new()
+        } else {
+            PLOT_PERCENTILES
+                .iter()
+                .map(|p| PercentilePoint {
+                    percentile: *p,
+                    ms: l.latency.value_at_quantile(p / 100.0) as f64 / 1000.0,
+                })
+                .collect()
+        },
         errors: l.errors.values().sum::<u64>() + non_2xx,
         errors_by_kind: l.errors.clone(),
         non_2xx,
         status: l.status.clone(),
-        cpu_ms_per_1k_requests: (!cpu.is_empty()).then(|| stats::median(&cpu)),
+        in_flight_at_end: rounds.iter().map(|r| r.in_flight_at_end).sum(),
+        cpu_ms_per_1k_requests,
         peak_rss_bytes: l.peak_rss,
+        not_measured,
         generator_cpu_cores: if wall_ms > 0.0 {
             generator_cpu_ms / wall_ms
         } else {
@@ -392,8 +438,8 @@ fn per_round(t: &TargetReport, metric: &str) -> Vec<f64> {
         .iter()
         .filter_map(|r| match metric {
             "rps" => Some(r.rps),
-            "p50" => Some(r.p50_ms),
-            "p99" => Some(r.p99_ms),
+            "p50" => r.p50_ms,
+            "p99" => r.p99_ms,
             "cpu_ms_per_1k_requests" => r.cpu_ms_per_1k_requests,
             "peak_rss_bytes" => r.peak_rss_bytes.map(|b| b as f64),
             _ => None,
@@ -411,9 +457,11 @@ fn build_report(
     let generator_bound = targets
         .iter()
         .any(|t| t.rounds.iter().any(|r| r.generator_bound));
+    let no_result = no_result(&targets);
     let mut comparison = Vec::new();
     if let [baseline, candidate] = targets.as_slice()
         && !generator_bound
+        && no_result.is_none()
     {
         for metric in [
             "rps",
@@ -454,11 +502,22 @@ fn build_report(
             .iter()
             .find(|t| t.name == "candidate")
             .or(targets.last())?;
+        // A target that completed nothing in a round has no figure to check.
+        let unmeasured = no_result
+            .as_ref()
+            .is_some_and(|n| n.targets.contains(&candidate.name));
+        if unmeasured {
+            return None;
+        }
         g.check(candidate, &comparison)
     });
-    let summary = headline(&targets, &comparison, generator_bound);
+    let summary = match &no_result {
+        Some(n) => n.message.clone(),
+        None => headline(&targets, &comparison, generator_bound),
+    };
     let mut warnings = Vec::new();
-    if let (Some(wanted), None) = (&options.goal, &goal) {
+    // Without a result the headline says why nothing was checked.
+    if let (Some(wanted), None, None) = (&options.goal, &goal, &no_result) {
         warnings.push(if wanted.relative {
             format!(
                 "goal {} is a ratio against the baseline, and there is no such comparison (it needs both targets, a measured baseline and a load generator that was not the bottleneck): the goal was not checked",
@@ -471,17 +530,30 @@ fn build_report(
             )
         });
     }
-    for t in &targets {
-        if t.errors > 0 {
+    let unmeasured = |t: &TargetReport| {
+        no_result
+            .as_ref()
+            .is_some_and(|n| n.targets.contains(&t.name))
+    };
+    // The headline already says why an unmeasured target has no figures.
+    for t in targets.iter().filter(|t| !unmeasured(t)) {
+        let failed: u64 = t.errors_by_kind.values().sum();
+        if failed > 0 {
             warnings.push(format!(
-                "{}: {} of {} requests failed or were not 2xx; check the request file",
+                "{}: {failed} of {} requests got no complete response ({})",
                 t.name,
-                t.errors,
-                t.requests + t.errors_by_kind.values().sum::<u64>()
+                t.requests + failed,
+                kinds(&t.errors_by_kind)
+            ));
+        }
+        if t.non_2xx > 0 {
+            warnings.push(format!(
+                "{}: {} of {} responses were not 2xx; check the request file",
+                t.name, t.non_2xx, t.requests
             ));
         }
     }
-    if options.rounds < 3 && targets.len() == 2 {
+    if options.rounds < 3 && targets.len() == 2 && no_result.is_none() {
         warnings.push(format!(
             "{} round(s) per target: the confidence intervals are wide; use --rounds 5 or more for a decision",
             options.rounds
@@ -502,6 +574,8 @@ fn build_report(
             warmup_seconds: options.warmup.as_secs_f64(),
             rounds: options.rounds,
             round_seconds: options.round.as_secs_f64(),
+            timeout_seconds: options.timeout.as_secs_f64(),
+            max_body_bytes: options.max_body,
             noise_threshold: options.noise,
             workload: workload.routes(),
         },
@@ -510,9 +584,89 @@ fn build_report(
         generator_bound,
         goal,
         sweep,
+        no_result,
         summary,
         warnings,
     }
+}
+
+/// `timeout 150, closed 2`: errors by kind, most frequent first.
+fn kinds(errors: &BTreeMap<String, u64>) -> String {
+    let mut by_count: Vec<(&String, &u64)> = errors.iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    by_count
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A target with a round in which no response completed has no figures
+/// worth a comparison: rounds are the samples, and that one is missing.
+fn no_result(targets: &[TargetReport]) -> Option<NoResult> {
+    let mut names = Vec::new();
+    let mut reasons = Vec::new();
+    for t in targets {
+        let empty: Vec<usize> = t
+            .rounds
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.requests == 0)
+            .map(|(i, _)| i + 1)
+            .collect();
+        if empty.is_empty() {
+            continue;
+        }
+        let total = t.rounds.len();
+        let which = if empty.len() == total {
+            format!(
+                "in {}",
+                if total == 1 {
+                    "its only round".to_owned()
+                } else {
+                    format!("any of its {total} rounds")
+                }
+            )
+        } else {
+            let list: Vec<String> = empty.iter().map(usize::to_string).collect();
+            format!(
+                "in round{} {} of {total}",
+                if empty.len() == 1 { "" } else { "s" },
+                list.join(", ")
+            )
+        };
+        let failed: u64 = t.errors_by_kind.values().sum();
+        let why = if failed == 0 {
+            "no request was sent".to_owned()
+        } else {
+            format!(
+                "{failed} request{} got no complete response: {}",
+                if failed == 1 { "" } else { "s" },
+                kinds(&t.errors_by_kind)
+            )
+        };
+        reasons.push(format!(
+            "the {} completed no response {which} ({why})",
+            t.name
+        ));
+        names.push(t.name.clone());
+    }
+    if names.is_empty() {
+        return None;
+    }
+    let message = if targets.len() == 2 {
+        format!(
+            "No comparison: {}; a ratio needs complete responses from both targets in every round",
+            reasons.join("; ")
+        )
+    } else {
+        format!("No result: {}", reasons.join("; "))
+    };
+    Some(NoResult {
+        reason: "no-responses",
+        targets: names,
+        message,
+    })
 }
 
 fn headline(targets: &[TargetReport], comparison: &[Comparison], generator_bound: bool) -> String {
@@ -523,7 +677,9 @@ fn headline(targets: &[TargetReport], comparison: &[Comparison], generator_bound
         return match targets.first() {
             Some(t) => format!(
                 "{}: {:.0} req/s, p99 {:.2} ms",
-                t.name, t.rps, t.latency_ms.p99
+                t.name,
+                t.rps,
+                t.latency_ms.map_or(0.0, |l| l.p99)
             ),
             None => "nothing was measured".to_owned(),
         };

@@ -175,7 +175,8 @@ fn percentile(latency: &LatencyMs, metric: Metric) -> f64 {
 impl Goal {
     /// The goal checked on the candidate's figures (or, when relative, on
     /// its ratio to the baseline); `None` when there is no such figure
-    /// (memory or CPU of a URL target, a ratio without a comparison).
+    /// (memory or CPU of a URL target, latency without a completed response,
+    /// a ratio without a comparison).
     pub fn check(&self, target: &TargetReport, comparison: &[Comparison]) -> Option<GoalCheck> {
         let lower_bound = self.metric == Metric::Rps;
         if self.relative {
@@ -204,7 +205,7 @@ impl Goal {
             Metric::Rps => target.rps,
             Metric::Rss => target.peak_rss_bytes? as f64,
             Metric::CpuPer1k => target.cpu_ms_per_1k_requests?,
-            m => percentile(&target.latency_ms, m),
+            m => percentile(target.latency_ms.as_ref()?, m),
         };
         let met = if lower_bound {
             actual >= self.limit
@@ -235,15 +236,17 @@ mod tests {
             source: "cmd".into(),
             requests: 1000,
             rps: 500.0,
-            latency_ms: LatencyMs::default(),
+            latency_ms: Some(LatencyMs::default()),
             latency_uncorrected_ms: None,
             percentiles: Vec::new(),
             errors: 0,
             errors_by_kind: Default::default(),
             non_2xx: 0,
             status: Default::default(),
+            in_flight_at_end: 0,
             cpu_ms_per_1k_requests: Some(40.0),
             peak_rss_bytes: Some(1 << 20),
+            not_measured: Default::default(),
             generator_cpu_cores: 0.1,
             rounds: Vec::new(),
         }

@@ -1,6 +1,7 @@
 //! `crabport bench`: drive HTTP load at services, watch their processes,
 //! and compare them with honest statistics.
 //!
+//! - [`build`]: the targets' build steps, skipped while they are fresh.
 //! - [`request`]: the workload (a request file or one URL), weighted routes.
 //! - [`load`]: the load generator (closed and open loop, HdrHistogram).
 //! - [`process`]: targets started by crabport, their readiness, CPU and RSS
@@ -8,6 +9,7 @@
 //! - [`stats`]: medians and bootstrap confidence intervals of ratios.
 
 pub mod bench;
+pub mod build;
 pub mod goal;
 pub mod load;
 pub mod process;

@@ -14,6 +14,14 @@
 //!
 //! Latencies go to HdrHistograms in µs (3 significant digits, up to 60 s):
 //! memory is bounded whatever the duration.
+//!
+//! Every request sent is accounted for. One still in flight when the window
+//! closes is waited for (no new one is sent), up to the timeout: it counts
+//! as a response (in `requests` and the latencies, not in `rps`, which is
+//! the window's) or as an error of its kind. A response that never
+//! completes is an error: `timeout` (a stalled or endless body, a head that
+//! never ends), `head-too-large`, `body-too-large` (an endless body sent
+//! fast), `closed` (cut mid-response).
 
 mod conn;
 mod response;
@@ -50,20 +58,28 @@ impl Mode {
 pub struct RunOptions {
     pub mode: Mode,
     pub duration: Duration,
-    /// Per request (and per connect); a request over it is a `timeout` error.
+    /// Per request (and per connect); a request over it is a `timeout`
+    /// error. It also bounds the wait for requests in flight at the end.
     pub timeout: Duration,
+    /// The longest response body accepted; a longer one is a
+    /// `body-too-large` error.
+    pub max_body: u64,
     /// Generator threads, each with its own runtime and a share of the
     /// connections. One is enough to outpace most servers on loopback.
     pub threads: usize,
 }
 
 impl RunOptions {
-    /// `mode` for `duration`, a 10 s timeout, one generator thread.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const DEFAULT_MAX_BODY: u64 = 64 * 1024 * 1024;
+
+    /// `mode` for `duration`, a 10 s timeout, 64 MiB bodies, one generator thread.
     pub fn new(mode: Mode, duration: Duration) -> Self {
         Self {
             mode,
             duration,
-            timeout: Duration::from_secs(10),
+            timeout: Self::DEFAULT_TIMEOUT,
+            max_body: Self::DEFAULT_MAX_BODY,
             threads: 1,
         }
     }
@@ -71,19 +87,27 @@ impl RunOptions {
 
 #[derive(Debug, Clone)]
 pub struct RunResult {
-    /// Requests that got a complete response, whatever its status.
+    /// Requests that got a complete response, whatever its status,
+    /// including those in flight at the window's end that completed later.
     pub requests: u64,
-    /// The measured window, `opts.duration`; connections are opened before
-    /// it, and requests still in flight at its end are dropped uncounted.
+    /// The measured window, `opts.duration`; connections are opened before it.
     pub elapsed: Duration,
+    /// Responses completed within the window, per second of it.
     pub rps: f64,
+    /// Requests in flight when the window closed, then waited for: each
+    /// ended as a response or an error.
+    pub in_flight_at_end: u64,
+    /// How long that wait took (at most the timeout).
+    pub drain: Duration,
     /// µs. In open loop, corrected: late sends count from when they were due.
     pub latency: Histogram<u64>,
     /// Open loop only: µs from the actual send.
     pub latency_uncorrected: Option<Histogram<u64>>,
     pub status: BTreeMap<u16, u64>,
-    /// By kind: `connect`, `timeout`, `reset`, `closed` (the server closed
-    /// the connection before the response ended), `read`, `write`, `parse`.
+    /// By kind: `connect`, `timeout` (no complete response within the
+    /// timeout), `reset`, `closed` (the server closed the connection before
+    /// the response ended), `read`, `write`, `parse`, `head-too-large` (over
+    /// 64 KiB), `body-too-large` (over `max_body`).
     pub errors: BTreeMap<String, u64>,
     /// CPU time of the generator threads during the run.
     pub generator_cpu: Duration,
@@ -150,10 +174,12 @@ pub(crate) enum ErrorKind {
     Read,
     Write,
     Parse,
+    HeadTooLarge,
+    BodyTooLarge,
 }
 
 impl ErrorKind {
-    const ALL: [ErrorKind; 7] = [
+    const ALL: [ErrorKind; 9] = [
         ErrorKind::Connect,
         ErrorKind::Timeout,
         ErrorKind::Reset,
@@ -161,6 +187,8 @@ impl ErrorKind {
         ErrorKind::Read,
         ErrorKind::Write,
         ErrorKind::Parse,
+        ErrorKind::HeadTooLarge,
+        ErrorKind::BodyTooLarge,
     ];
 
     fn as_str(self) -> &'static str {
@@ -172,6 +200,8 @@ impl ErrorKind {
             ErrorKind::Read => "read",
             ErrorKind::Write => "write",
             ErrorKind::Parse => "parse",
+            ErrorKind::HeadTooLarge => "head-too-large",
+            ErrorKind::BodyTooLarge => "body-too-large",
         }
     }
 }
@@ -191,6 +221,9 @@ fn new_histogram() -> Result<Histogram<u64>, LoadError> {
 #[derive(Debug, Clone)]
 pub(crate) struct Stats {
     requests: u64,
+    /// Responses completed before the window closed.
+    in_window: u64,
+    in_flight_at_end: u64,
     latency: Histogram<u64>,
     uncorrected: Option<Histogram<u64>>,
     /// Indexed by status code (httparse gives three digits).
@@ -204,6 +237,8 @@ impl Stats {
     fn new(template: &Histogram<u64>, open: bool) -> Self {
         Self {
             requests: 0,
+            in_window: 0,
+            in_flight_at_end: 0,
             latency: template.clone(),
             uncorrected: open.then(|| template.clone()),
             status: vec![0; 1000],
@@ -218,8 +253,10 @@ impl Stats {
         status: u16,
         latency: Duration,
         uncorrected: Option<Duration>,
+        in_window: bool,
     ) {
         self.requests += 1;
+        self.in_window += u64::from(in_window);
         if let Some(n) = self.status.get_mut(usize::from(status)) {
             *n += 1;
         }
@@ -237,9 +274,15 @@ impl Stats {
         self.late += 1;
     }
 
+    pub(crate) fn in_flight_at_end(&mut self) {
+        self.in_flight_at_end += 1;
+    }
+
     fn merge(&mut self, other: &Stats) -> Result<(), LoadError> {
         let merge_err = |e: hdrhistogram::AdditionError| LoadError::Histogram(format!("{e:?}"));
         self.requests += other.requests;
+        self.in_window += other.in_window;
+        self.in_flight_at_end += other.in_flight_at_end;
         self.latency.add(&other.latency).map_err(merge_err)?;
         if let (Some(a), Some(b)) = (&mut self.uncorrected, &other.uncorrected) {
             a.add(b).map_err(merge_err)?;
@@ -267,6 +310,7 @@ pub(crate) struct Shared {
     pub(crate) start: Instant,
     pub(crate) end: Instant,
     pub(crate) timeout: Duration,
+    pub(crate) max_body: u64,
     pub(crate) pacing: Option<Pacing>,
     pub(crate) stats: RefCell<Stats>,
 }
@@ -281,6 +325,27 @@ pub(crate) struct Pacing {
 }
 
 impl Shared {
+    /// Counts an exchange sent at `sent` that ended at `done`: its response
+    /// (latency from `origin`, the intended send time in open loop), and
+    /// whether it was in flight when the window closed. Its error, if any,
+    /// was counted when the connection failed.
+    pub(crate) fn finished(
+        &self,
+        outcome: Result<u16, ErrorKind>,
+        sent: Instant,
+        origin: Instant,
+        done: Instant,
+    ) {
+        let mut stats = self.stats.borrow_mut();
+        if sent < self.end && done >= self.end {
+            stats.in_flight_at_end();
+        }
+        if let Ok(status) = outcome {
+            let uncorrected = self.pacing.is_some().then(|| done - sent);
+            stats.response(status, done - origin, uncorrected, done < self.end);
+        }
+    }
+
     /// The next slot of the schedule and when it is due; `None` once the
     /// slots run past the end of the run.
     pub(crate) fn take_slot(&self, pacing: &Pacing) -> Option<Instant> {
@@ -370,10 +435,12 @@ pub fn run(
 
     let mut total = Stats::new(&template, open);
     let mut cpu = Duration::ZERO;
+    let mut drain = Duration::ZERO;
     for output in outputs {
         let output = output.ok_or(LoadError::Thread)?;
         total.merge(&output.stats)?;
         cpu += output.cpu;
+        drain = drain.max(output.drain);
     }
     let elapsed = opts.duration;
     let mut missed_sends = total.late;
@@ -388,8 +455,10 @@ pub fn run(
     Ok(RunResult {
         requests: total.requests,
         elapsed,
-        rps: total.requests as f64 / elapsed.as_secs_f64(),
-        generator_bound: cpu.as_secs_f64() >= 0.9 * cores as f64 * elapsed.as_secs_f64(),
+        rps: total.in_window as f64 / elapsed.as_secs_f64(),
+        in_flight_at_end: total.in_flight_at_end,
+        drain,
+        generator_bound: cpu.as_secs_f64() >= 0.9 * cores as f64 * (elapsed + drain).as_secs_f64(),
         generator_cpu: cpu,
         latency: total.latency,
         latency_uncorrected: total.uncorrected,
@@ -440,6 +509,8 @@ struct ThreadPlan<'a> {
 struct ThreadOutput {
     stats: Stats,
     cpu: Duration,
+    /// From the window's end until this thread's last exchange ended.
+    drain: Duration,
 }
 
 fn generator_thread(runtime: &tokio::runtime::Runtime, plan: &ThreadPlan<'_>) -> ThreadOutput {
@@ -476,6 +547,7 @@ fn generator_thread(runtime: &tokio::runtime::Runtime, plan: &ThreadPlan<'_>) ->
         start,
         end: start + plan.opts.duration,
         timeout: plan.opts.timeout,
+        max_body: plan.opts.max_body,
         pacing,
         stats: RefCell::new(stats),
     });
@@ -494,8 +566,9 @@ fn generator_thread(runtime: &tokio::runtime::Runtime, plan: &ThreadPlan<'_>) ->
         }
     });
     let cpu = thread_cpu().saturating_sub(cpu_before);
+    let drain = Instant::now().saturating_duration_since(shared.end);
     let stats = shared.stats.replace(Stats::new(plan.template, plan.open));
-    ThreadOutput { stats, cpu }
+    ThreadOutput { stats, cpu, drain }
 }
 
 /// CPU time (user + system) of the calling thread.
@@ -537,7 +610,7 @@ mod tests {
     #[test]
     fn latencies_past_the_bound_saturate() {
         let mut stats = Stats::new(&new_histogram().unwrap(), false);
-        stats.response(200, Duration::from_secs(3600), None);
+        stats.response(200, Duration::from_secs(3600), None, true);
         assert_eq!(stats.requests, 1);
         assert!(stats.latency.max() >= MAX_LATENCY_US * 999 / 1000);
     }

@@ -470,6 +470,94 @@ impl Drop for Target {
     }
 }
 
+/// How a command run to its end ([`run_to_end`]) ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    pub status: ExitStatus,
+    /// The last lines it wrote to stdout and stderr.
+    pub output: RecentOutput,
+    pub elapsed: Duration,
+}
+
+/// How long a finished command's output may take to arrive, and what it
+/// left running may take to end, before the rest is killed.
+const FINISH_WAIT: Duration = Duration::from_secs(2);
+
+/// Runs `sh -c <command>` in `cwd` to its end (a build step): in a process
+/// group of its own that Ctrl-C stops like a target's, stdin closed, stdout
+/// and stderr captured through one pipe, so their lines keep the order they
+/// were written in (the last lines are kept). `progress` gets its newest
+/// line every 100 ms. Whatever of its tree outlives it is killed.
+///
+/// # Errors
+/// The command cannot be started or waited for.
+pub fn run_to_end(
+    name: &str,
+    command: &str,
+    cwd: &std::path::Path,
+    progress: &dyn Fn(&str),
+) -> Result<Finished, ProcessError> {
+    let started = Instant::now();
+    let spawn_error = |source| ProcessError::Spawn {
+        name: name.to_owned(),
+        command: command.to_owned(),
+        cwd: cwd.to_path_buf(),
+        source,
+    };
+    let (reader, writer) = io::pipe().map_err(spawn_error)?;
+    let mut sh = Command::new("sh");
+    sh.arg("-c")
+        .arg(command)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(writer.try_clone().map_err(spawn_error)?)
+        .stderr(writer)
+        .process_group(0);
+    let (mut child, tree, _registration) =
+        interrupt::spawn_registered(&mut sh, name, LaunchSpec::DEFAULT_STOP_GRACE)
+            .map_err(spawn_error)?;
+    // Our copies of the write end must go, or the pipe never ends.
+    drop(sh);
+    let output = Arc::new(OutputTail::default());
+    let kill_rest = |tree: &Tree| tree.signal(&Snapshot::read(), Signal::SIGKILL);
+    if let Err(e) = output.capture(name, reader) {
+        kill_rest(&tree);
+        let _ = child.wait();
+        return Err(ProcessError::Thread(e));
+    }
+    let mut shown = None;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => {}
+            Err(source) => {
+                kill_rest(&tree);
+                let _ = child.wait();
+                return Err(ProcessError::Wait {
+                    name: name.to_owned(),
+                    pid: child.id(),
+                    source,
+                });
+            }
+        }
+        let last = output.last_line();
+        if last.is_some() && last != shown {
+            progress(last.as_deref().unwrap_or_default());
+            shown = last;
+        }
+        thread::sleep(Duration::from_millis(100));
+    };
+    output.wait_closed(FINISH_WAIT);
+    // A daemon it left behind (holding the pipes, or not) is not ours to keep.
+    kill_rest(&tree);
+    output.wait_closed(OUTPUT_WAIT);
+    Ok(Finished {
+        status,
+        output: output.recent(),
+        elapsed: started.elapsed(),
+    })
+}
+
 /// A port on 127.0.0.1 that was free a moment ago (bound, then released).
 pub fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?

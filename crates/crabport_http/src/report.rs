@@ -25,9 +25,23 @@ pub struct BenchReport {
     pub goal: Option<GoalCheck>,
     /// `--sweep`: each target's highest rate within the p99 limit.
     pub sweep: Vec<SweepResult>,
+    /// Set when a target completed no response in some round: its figures
+    /// are not a measurement, no ratio is given, and `crabport bench` exits 2.
+    pub no_result: Option<NoResult>,
     /// One sentence: the headline, never a speedup that is not significant.
     pub summary: String,
     pub warnings: Vec<String>,
+}
+
+/// Why the run has no result to report.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoResult {
+    /// `no-responses`: a target completed no response in one round or more.
+    pub reason: &'static str,
+    /// The targets concerned.
+    pub targets: Vec<String>,
+    /// Plainly, for people: what happened and what it means.
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -40,6 +54,12 @@ pub struct Method {
     pub warmup_seconds: f64,
     pub rounds: usize,
     pub round_seconds: f64,
+    /// A request without a complete response this long after it was sent
+    /// is a `timeout` error; requests in flight when a round ends are
+    /// waited for up to this long.
+    pub timeout_seconds: f64,
+    /// Longer response bodies are `body-too-large` errors.
+    pub max_body_bytes: u64,
     /// Ratios within 1 ± this are never called a difference.
     pub noise_threshold: f64,
     pub workload: Vec<Route>,
@@ -62,13 +82,14 @@ pub struct TargetReport {
     pub name: String,
     /// The command crabport started, or the URL it was given.
     pub source: String,
-    /// Completed requests over every measured round.
+    /// Completed requests over every measured round (a request in flight
+    /// when a round ended counts once it completed).
     pub requests: u64,
-    /// Median over rounds.
+    /// Median over rounds of the responses completed within each round per second.
     pub rps: f64,
     /// Over every measured round; from the intended send time in open loop
-    /// (coordinated omission corrected).
-    pub latency_ms: LatencyMs,
+    /// (coordinated omission corrected). `null` when no response completed.
+    pub latency_ms: Option<LatencyMs>,
     /// Open loop only: from the actual send time.
     pub latency_uncorrected_ms: Option<LatencyMs>,
     /// The latency distribution over every measured round, for plots.
@@ -78,11 +99,20 @@ pub struct TargetReport {
     pub errors_by_kind: BTreeMap<String, u64>,
     pub non_2xx: u64,
     pub status: BTreeMap<u16, u64>,
+    /// Requests in flight when rounds ended, waited for (up to the
+    /// timeout) and counted as responses or errors.
+    pub in_flight_at_end: u64,
     /// CPU of the target's whole process tree per 1,000 completed requests
-    /// (median over rounds); `null` for a URL target.
+    /// (median over rounds); `null` when not measured (see `not_measured`).
     pub cpu_ms_per_1k_requests: Option<f64>,
-    /// Peak resident memory of the whole process tree; `null` for a URL target.
+    /// Peak resident memory of the whole process tree; `null` when not measured.
     pub peak_rss_bytes: Option<u64>,
+    /// Why a figure is `null`, by field (`latency_ms`,
+    /// `cpu_ms_per_1k_requests`, `peak_rss_bytes`): `url-target` (crabport
+    /// did not start it, so there is no process tree to watch),
+    /// `no-responses` (no response completed), `no-sample` (no process of
+    /// the tree could be read).
+    pub not_measured: BTreeMap<&'static str, &'static str>,
     /// The generator's CPU per second of wall time while loading this target
     /// (1.0 = one core busy).
     pub generator_cpu_cores: f64,
@@ -105,9 +135,12 @@ pub const PLOT_PERCENTILES: &[f64] = &[
 pub struct RoundReport {
     pub requests: u64,
     pub rps: f64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
+    /// `null` when no response completed in the round.
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
     pub errors: u64,
+    pub errors_by_kind: BTreeMap<String, u64>,
+    pub in_flight_at_end: u64,
     pub cpu_ms_per_1k_requests: Option<f64>,
     pub peak_rss_bytes: Option<u64>,
     pub generator_bound: bool,

@@ -20,6 +20,9 @@ struct Reply {
     delay: Duration,
     /// Close the connection after answering.
     close: bool,
+    /// Then write this, again and again at this interval, until the client
+    /// goes away: a body or a head that never ends.
+    forever: Option<(Vec<u8>, Duration)>,
 }
 
 fn ok(body: &str) -> Reply {
@@ -35,6 +38,7 @@ fn reply(status: u16, body: &str) -> Reply {
         pieces: vec![wire.into_bytes()],
         delay: Duration::ZERO,
         close: false,
+        forever: None,
     }
 }
 
@@ -149,6 +153,14 @@ fn connection(mut stream: TcpStream, script: &Script, served: &AtomicU64, stoppe
             // Let the client see the pieces apart.
             std::thread::sleep(Duration::from_micros(200));
         }
+        if let Some((piece, every)) = &reply.forever {
+            while !stopped.load(Ordering::SeqCst) && stream.write_all(piece).is_ok() {
+                if !every.is_zero() {
+                    std::thread::sleep(*every);
+                }
+            }
+            return;
+        }
         if reply.close {
             let _ = stream.shutdown(Shutdown::Both);
             return;
@@ -174,22 +186,20 @@ fn closed(connections: usize) -> Mode {
 fn closed_loop_counts_every_response_once() {
     let server = Server::start(|_| ok(r#"{"ok":true}"#));
     let r = run(&server, closed(4), 400, 2000);
-    // At most one response per connection is abandoned when the run ends.
-    let served = server.served();
+    // None is abandoned when the run ends: those in flight are waited for.
     assert!(r.requests > 50, "{r:?}");
-    assert!(
-        r.requests <= served && served <= r.requests + 4,
-        "{} vs {served}",
-        r.requests
-    );
+    assert_eq!(r.requests, server.served());
+    assert!(r.in_flight_at_end <= 4, "{r:?}");
     assert_eq!(
-        r.status.into_iter().collect::<Vec<_>>(),
+        r.status.clone().into_iter().collect::<Vec<_>>(),
         [(200, r.requests)]
     );
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     assert_eq!(r.latency.len(), r.requests);
     assert!(r.latency_uncorrected.is_none());
-    assert!((r.rps - r.requests as f64 / 0.4).abs() < 1.0);
+    // Throughput counts the window's responses only.
+    let in_window = r.requests - r.in_flight_at_end;
+    assert!((r.rps - in_window as f64 / 0.4).abs() < 0.01, "{r:?}");
     assert!(r.generator_cpu > Duration::ZERO && r.generator_cpu < Duration::from_millis(800));
     // Keep-alive: the connections opened at the start carried everything.
     assert_eq!(server.accepted.load(Ordering::SeqCst), 4);
@@ -229,6 +239,7 @@ fn chunked_responses_in_pieces() {
         ],
         delay: Duration::ZERO,
         close: false,
+        forever: None,
     });
     let r = run(&server, closed(2), 300, 2000);
     assert!(r.requests > 20, "{r:?}");
@@ -268,6 +279,7 @@ fn bodies_that_run_until_close() {
         pieces: vec![b"HTTP/1.0 200 OK\r\n\r\nall of ".to_vec(), b"this".to_vec()],
         delay: Duration::ZERO,
         close: true,
+        forever: None,
     });
     let r = run(&server, closed(2), 300, 2000);
     assert!(r.requests > 20, "{r:?}");
@@ -330,10 +342,12 @@ fn requests_over_the_timeout_are_counted() {
 
 #[test]
 fn malformed_responses_are_parse_errors() {
-    let server = Server::start(|_| Reply {
-        pieces: vec![b"HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n".to_vec()],
-        delay: Duration::ZERO,
-        close: false,
+    let server = Server::start(|_| {
+        wire(
+            "HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n",
+            None,
+            false,
+        )
     });
     let r = run(&server, closed(1), 200, 1000);
     assert_eq!(r.requests, 0);
@@ -403,4 +417,162 @@ fn open_loop_corrects_for_a_stalled_server() {
     );
     // The backlog was caught up: about rate × duration in all.
     assert!((125..=141).contains(&r.requests), "{r:?}");
+}
+
+fn run_with(server: &Server, duration_ms: u64, timeout_ms: u64, max_body: u64) -> RunResult {
+    let target = parse_target(&server.url(), false).unwrap();
+    let workload = Workload::single(&target.path, "GET")
+        .unwrap()
+        .prepare(&target.authority);
+    let mut opts = RunOptions::new(closed(2), Duration::from_millis(duration_ms));
+    opts.timeout = Duration::from_millis(timeout_ms);
+    opts.max_body = max_body;
+    load::run(&target, &workload, &opts).unwrap()
+}
+
+fn wire(head: &str, forever: Option<(&str, u64)>, close: bool) -> Reply {
+    Reply {
+        pieces: vec![head.as_bytes().to_vec()],
+        delay: Duration::ZERO,
+        close,
+        forever: forever.map(|(piece, ms)| (piece.as_bytes().to_vec(), Duration::from_millis(ms))),
+    }
+}
+
+#[test]
+fn a_request_in_flight_when_the_window_closes_is_waited_for_and_counted() {
+    // The second request on each connection is answered 400 ms after the
+    // 200 ms window closed.
+    let server = Server::start(|n| {
+        let mut r = ok("late");
+        if n >= 2 {
+            r.delay = Duration::from_millis(600);
+        }
+        r
+    });
+    let r = run(&server, closed(2), 200, 2000);
+    assert_eq!(r.requests, server.served(), "every request sent is counted");
+    assert_eq!(r.requests, 4, "{r:?}");
+    assert_eq!(r.in_flight_at_end, 2, "{r:?}");
+    assert!(r.drain >= Duration::from_millis(300), "{r:?}");
+    // Throughput is the window's: the late ones are not in it.
+    assert!((r.rps - 2.0 / 0.2).abs() < 0.01, "{r:?}");
+    assert!(load::latency_ms(&r.latency).max >= 550.0, "{r:?}");
+}
+
+#[test]
+fn an_endless_chunked_body_is_a_timeout_counted_at_the_end_of_the_round() {
+    let server = Server::start(|_| {
+        wire(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            Some(("1\r\nx\r\n", 20)),
+            false,
+        )
+    });
+    let began = Instant::now();
+    let r = run_with(&server, 300, 600, u64::MAX);
+    assert_eq!(r.requests, 0, "{r:?}");
+    assert_eq!(r.errors.get("timeout"), Some(&2), "{:?}", r.errors);
+    assert_eq!(r.in_flight_at_end, 2, "{r:?}");
+    // Bounded by the timeout, not by the server.
+    assert!(began.elapsed() < Duration::from_millis(1500), "{r:?}");
+}
+
+#[test]
+fn an_endless_body_sent_fast_is_body_too_large() {
+    let chunk = format!("4000\r\n{}\r\n", "x".repeat(0x4000));
+    let server = Server::start(move |_| {
+        let mut r = wire(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            None,
+            false,
+        );
+        r.forever = Some((chunk.clone().into_bytes(), Duration::ZERO));
+        r
+    });
+    let r = run_with(&server, 300, 5000, 256 * 1024);
+    assert_eq!(r.requests, 0, "{r:?}");
+    assert!(
+        r.errors.get("body-too-large").copied().unwrap_or(0) >= 2,
+        "{:?}",
+        r.errors
+    );
+    // A Content-Length over the bound is refused from the head.
+    let server = Server::start(|_| {
+        wire(
+            "HTTP/1.1 200 OK\r\nContent-Length: 999999\r\n\r\n",
+            None,
+            false,
+        )
+    });
+    let r = run_with(&server, 200, 5000, 1000);
+    assert!(
+        r.errors.get("body-too-large").copied().unwrap_or(0) >= 2,
+        "{:?}",
+        r.errors
+    );
+}
+
+#[test]
+fn a_content_length_body_that_stalls_is_a_timeout() {
+    let server = Server::start(|_| {
+        wire(
+            "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b",
+            None,
+            false,
+        )
+    });
+    let r = run_with(&server, 1000, 300, u64::MAX);
+    assert_eq!(r.requests, 0, "{r:?}");
+    // Timed out within the window (about three per connection), and the
+    // ones in flight at its end timed out after it.
+    let timeouts = r.errors.get("timeout").copied().unwrap_or(0);
+    assert!((6..=8).contains(&timeouts), "{:?}", r.errors);
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
+}
+
+#[test]
+fn headers_that_never_end_are_head_too_large_or_a_timeout() {
+    let header = format!("x-more: {}\r\n", "h".repeat(1000));
+    let fast = header.clone();
+    let server = Server::start(move |_| {
+        let mut r = wire("HTTP/1.1 200 OK\r\n", None, false);
+        r.forever = Some((fast.clone().into_bytes(), Duration::ZERO));
+        r
+    });
+    let r = run_with(&server, 300, 5000, u64::MAX);
+    assert_eq!(r.requests, 0, "{r:?}");
+    assert!(
+        r.errors.get("head-too-large").copied().unwrap_or(0) >= 2,
+        "{:?}",
+        r.errors
+    );
+    // Trickled slowly, they never reach the bound: the timeout ends them.
+    let server = Server::start(move |_| {
+        let mut r = wire("HTTP/1.1 200 OK\r\n", None, false);
+        r.forever = Some((header.clone().into_bytes(), Duration::from_millis(50)));
+        r
+    });
+    let r = run_with(&server, 300, 500, u64::MAX);
+    assert_eq!(r.requests, 0, "{r:?}");
+    assert_eq!(r.errors.get("timeout"), Some(&2), "{:?}", r.errors);
+}
+
+#[test]
+fn a_connection_closed_mid_body_is_closed() {
+    let server = Server::start(|_| {
+        wire(
+            "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\ncut short",
+            None,
+            true,
+        )
+    });
+    let r = run_with(&server, 300, 2000, u64::MAX);
+    assert_eq!(r.requests, 0, "{r:?}");
+    assert!(
+        r.errors.get("closed").copied().unwrap_or(0) >= 10,
+        "{:?}",
+        r.errors
+    );
+    assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
 }

@@ -70,6 +70,16 @@ fn ms(v: f64) -> String {
     }
 }
 
+/// Why a figure is missing, from its reason code (docs/bench-json.md).
+fn not_measured(t: &TargetReport, field: &str) -> &'static str {
+    match t.not_measured.get(field).copied() {
+        Some("url-target") => "not measured (a URL target: crabport did not start it)",
+        Some("no-responses") => "not measured: no response completed",
+        Some("no-sample") => "not measured: no process of its tree could be read",
+        _ => "not measured",
+    }
+}
+
 fn latency_line(l: &LatencyMs) -> String {
     format!(
         "p50 {} · p90 {} · p99 {} · p99.9 {} · max {} ms",
@@ -96,7 +106,12 @@ fn target_rows(t: &TargetReport) -> Vec<(String, String)> {
                 t.rps
             ),
         ),
-        ("latency".to_owned(), latency_line(&t.latency_ms)),
+        (
+            "latency".to_owned(),
+            t.latency_ms
+                .as_ref()
+                .map_or_else(|| not_measured(t, "latency_ms").to_owned(), latency_line),
+        ),
     ];
     if let Some(u) = &t.latency_uncorrected_ms {
         rows.push(("uncorrected".to_owned(), latency_line(u)));
@@ -121,14 +136,14 @@ fn target_rows(t: &TargetReport) -> Vec<(String, String)> {
     rows.push((
         "CPU".to_owned(),
         t.cpu_ms_per_1k_requests.map_or_else(
-            || "not measured (a URL target)".to_owned(),
+            || not_measured(t, "cpu_ms_per_1k_requests").to_owned(),
             |c| format!("{c:.1} ms per 1,000 requests (whole process tree)"),
         ),
     ));
     rows.push((
         "peak RSS".to_owned(),
         t.peak_rss_bytes
-            .map_or_else(|| "not measured (a URL target)".to_owned(), mib),
+            .map_or_else(|| not_measured(t, "peak_rss_bytes").to_owned(), mib),
     ));
     rows.push((
         "generator".to_owned(),
@@ -140,15 +155,19 @@ fn target_rows(t: &TargetReport) -> Vec<(String, String)> {
 /// The figures of the per-target table; `name` escapes the target's name
 /// for the format.
 fn target_cells(t: &TargetReport, name: impl Fn(&str) -> String) -> [String; 10] {
-    let l = &t.latency_ms;
+    let l = |pick: fn(&LatencyMs) -> f64| {
+        t.latency_ms
+            .as_ref()
+            .map_or_else(|| "—".to_owned(), |l| ms(pick(l)))
+    };
     [
         name(&t.name),
         format!("{:.0}", t.rps),
-        ms(l.p50),
-        ms(l.p90),
-        ms(l.p99),
-        ms(l.p999),
-        ms(l.max),
+        l(|l| l.p50),
+        l(|l| l.p90),
+        l(|l| l.p99),
+        l(|l| l.p999),
+        l(|l| l.max),
         t.errors.to_string(),
         t.cpu_ms_per_1k_requests
             .map_or_else(|| "—".to_owned(), |c| format!("{c:.1}")),
@@ -172,7 +191,7 @@ const TARGET_COLUMNS: [&str; 10] = [
 /// How the numbers were taken, in one sentence.
 fn method_sentence(m: &crabport_http::report::Method) -> String {
     format!(
-        "{} loop, {} connections{}, {:.0} s warm-up, {} alternating rounds of {:.0} s; ratios are medians of rounds with 95% bootstrap intervals; within ±{:.0}% is noise",
+        "{} loop, {} connections{}, {:.0} s warm-up, {} alternating rounds of {:.0} s (requests in flight at a round's end are waited for); a request without a complete response after {} s is a timeout; ratios are medians of rounds with 95% bootstrap intervals; within ±{:.0}% is noise",
         m.mode,
         m.connections,
         m.rate
@@ -180,6 +199,7 @@ fn method_sentence(m: &crabport_http::report::Method) -> String {
         m.warmup_seconds,
         m.rounds,
         m.round_seconds,
+        ms(m.timeout_seconds),
         m.noise_threshold * 100.0
     )
 }
@@ -191,7 +211,14 @@ pub fn terminal(report: &BenchReport, width: usize) -> String {
     let _ = writeln!(
         out,
         "{}\n",
-        paint(st.heading, &escape::terminal(&report.summary))
+        paint(
+            if report.no_result.is_some() {
+                st.bad
+            } else {
+                st.heading
+            },
+            &escape::terminal(&report.summary)
+        )
     );
     if !report.comparison.is_empty() {
         let rows: Vec<Row> = report
@@ -362,7 +389,12 @@ td:first-child,th:first-child{text-align:left}.sig{color:#0a7d32;font-weight:600
     );
     let _ = writeln!(
         out,
-        "<h1>crabport bench</h1>\n<p><strong>{}</strong></p>",
+        "<h1>crabport bench</h1>\n<p{}><strong>{}</strong></p>",
+        if report.no_result.is_some() {
+            " id=\"no-result\" class=\"bad\""
+        } else {
+            ""
+        },
         h(&report.summary)
     );
     if report.generator_bound {

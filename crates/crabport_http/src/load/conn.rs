@@ -1,5 +1,10 @@
 //! One connection's task: send, read the response, record, repeat; on a
 //! failure count it, reconnect (with backoff if failures repeat) and go on.
+//!
+//! No request is abandoned: one still in flight when the run's window
+//! closes is waited for, and ends as a response or as an error of its kind
+//! (a `timeout` once it is older than the timeout), so every request sent
+//! is counted.
 
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
@@ -12,7 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
-use super::response::{MAX_HEAD, ResponseReader};
+use super::response::{MAX_HEAD, Refused, ResponseReader};
 use super::{ErrorKind, Shared};
 use crate::request::{PreparedRequest, Rng};
 
@@ -26,13 +31,6 @@ const MAX_BACKOFF: Duration = Duration::from_millis(100);
 /// A send this far behind its slot is a missed send; less is within the
 /// schedule's own (timer) resolution.
 const LATE: Duration = Duration::from_millis(1);
-
-/// Why an exchange stopped without a response.
-enum Stop {
-    /// The run is over; whatever was in flight is abandoned, not an error.
-    End,
-    Failed(ErrorKind),
-}
 
 /// Opens `n` connections at once.
 pub(super) async fn connect_all(
@@ -71,15 +69,17 @@ struct Conn {
 }
 
 pub(super) async fn connection(shared: Rc<Shared>, id: u64, stream: Option<TcpStream>) {
-    // A deadline for the run's end and the request in flight, re-armed only
-    // when it fires (not per request), so the timer wheel is rarely touched.
-    let first = shared.end.min(shared.start + shared.timeout);
+    // The deadline of the request in flight, re-armed only when it fires
+    // (not per request), so the timer wheel is rarely touched. Requests
+    // start in order, so it never fires after the current one's deadline.
+    let first = shared.start + shared.timeout;
     let watchdog = pin!(tokio::time::sleep_until(first.into()));
+    let reader = ResponseReader::new(shared.max_body);
     let mut conn = Conn {
         shared,
         stream,
         buf: vec![0; BUF_SIZE],
-        reader: ResponseReader::new(),
+        reader,
         failures: 0,
     };
     let rng = Rng::new(0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(id + 1));
@@ -105,17 +105,12 @@ impl Conn {
             let request = shared.workload.pick(&mut rng);
             // The previous response's end is this request's start: one clock read less.
             let sent = now;
-            match self.exchange(request, sent, &mut watchdog).await {
-                Ok(status) => {
-                    now = Instant::now();
-                    shared.stats.borrow_mut().response(status, now - sent, None);
-                }
-                Err(Stop::End) => break,
-                Err(Stop::Failed(kind)) => {
-                    self.failed(kind);
-                    now = Instant::now();
-                }
+            let outcome = self.exchange(request, sent, &mut watchdog).await;
+            now = Instant::now();
+            if let Err(kind) = outcome {
+                self.failed(kind);
             }
+            shared.finished(outcome, sent, sent, now);
         }
     }
 
@@ -149,18 +144,11 @@ impl Conn {
             }
             let request = shared.workload.pick(&mut rng);
             let sent = Instant::now();
-            match self.exchange(request, sent, &mut watchdog).await {
-                Ok(status) => {
-                    let done = Instant::now();
-                    let uncorrected = Some(done - sent);
-                    shared
-                        .stats
-                        .borrow_mut()
-                        .response(status, done - origin, uncorrected);
-                }
-                Err(Stop::End) => break,
-                Err(Stop::Failed(kind)) => self.failed(kind),
+            let outcome = self.exchange(request, sent, &mut watchdog).await;
+            if let Err(kind) = outcome {
+                self.failed(kind);
             }
+            shared.finished(outcome, sent, origin, Instant::now());
         }
     }
 
@@ -181,12 +169,12 @@ impl Conn {
         }
         let since = Instant::now();
         let mut connect = pin!(TcpStream::connect(self.shared.addr));
-        let shared = &self.shared;
+        let timeout = self.shared.timeout;
         let outcome = poll_fn(|cx| {
             if let Poll::Ready(r) = connect.as_mut().poll(cx) {
-                return Poll::Ready(r.map_err(|_| Stop::Failed(ErrorKind::Connect)));
+                return Poll::Ready(r.map_err(|_| ErrorKind::Connect));
             }
-            poll_deadline(watchdog, cx, since, shared).map(Err)
+            poll_deadline(watchdog, cx, since, timeout).map(Err)
         })
         .await;
         match outcome {
@@ -195,8 +183,7 @@ impl Conn {
                 self.stream = Some(stream);
                 true
             }
-            Err(Stop::End) => false,
-            Err(Stop::Failed(kind)) => {
+            Err(kind) => {
                 self.failed(kind);
                 false
             }
@@ -209,28 +196,29 @@ impl Conn {
         self.shared.stats.borrow_mut().error(kind);
     }
 
-    /// Sends `request` and reads its response: the status.
+    /// Sends `request` and reads its response: the status, or why there is
+    /// none. The whole exchange, from `since`, is bounded by the timeout.
     async fn exchange(
         &mut self,
         request: &PreparedRequest,
         since: Instant,
         watchdog: &mut Pin<&mut Sleep>,
-    ) -> Result<u16, Stop> {
+    ) -> Result<u16, ErrorKind> {
         let Some(stream) = &mut self.stream else {
-            return Err(Stop::Failed(ErrorKind::Connect));
+            return Err(ErrorKind::Connect);
         };
-        let shared = &*self.shared;
+        let timeout = self.shared.timeout;
         let bytes = request.bytes();
         let mut written = 0;
         poll_fn(|cx| {
             while written < bytes.len() {
                 match Pin::new(&mut *stream).poll_write(cx, &bytes[written..]) {
-                    Poll::Ready(Ok(0)) => return Poll::Ready(Err(Stop::Failed(ErrorKind::Write))),
+                    Poll::Ready(Ok(0)) => return Poll::Ready(Err(ErrorKind::Write)),
                     Poll::Ready(Ok(n)) => written += n,
                     Poll::Ready(Err(e)) => {
-                        return Poll::Ready(Err(Stop::Failed(io_kind(&e, ErrorKind::Write))));
+                        return Poll::Ready(Err(io_kind(&e, ErrorKind::Write)));
                     }
-                    Poll::Pending => return poll_deadline(watchdog, cx, since, shared).map(Err),
+                    Poll::Pending => return poll_deadline(watchdog, cx, since, timeout).map(Err),
                 }
             }
             Poll::Ready(Ok(()))
@@ -243,9 +231,10 @@ impl Conn {
         let mut filled = 0;
         loop {
             if filled == buf.len() {
-                // Only a response head is kept whole in the buffer.
+                // Only a response head is kept whole in the buffer: a full
+                // buffer is a head that has not ended.
                 if buf.len() >= MAX_HEAD {
-                    return Err(Stop::Failed(ErrorKind::Parse));
+                    return Err(ErrorKind::HeadTooLarge);
                 }
                 buf.resize((buf.len() * 2).min(MAX_HEAD), 0);
             }
@@ -253,27 +242,26 @@ impl Conn {
                 let mut out = ReadBuf::new(&mut buf[filled..]);
                 match Pin::new(&mut *stream).poll_read(cx, &mut out) {
                     Poll::Ready(Ok(())) => Poll::Ready(Ok(out.filled().len())),
-                    Poll::Ready(Err(e)) => {
-                        Poll::Ready(Err(Stop::Failed(io_kind(&e, ErrorKind::Read))))
-                    }
-                    Poll::Pending => poll_deadline(watchdog, cx, since, shared).map(Err),
+                    Poll::Ready(Err(e)) => Poll::Ready(Err(io_kind(&e, ErrorKind::Read))),
+                    Poll::Pending => poll_deadline(watchdog, cx, since, timeout).map(Err),
                 }
             })
             .await?;
             if read == 0 {
-                let response = reader.eof().ok_or(Stop::Failed(ErrorKind::Closed))?;
+                let response = reader.eof().ok_or(ErrorKind::Closed)?;
                 self.stream = None;
                 self.failures = 0;
                 return Ok(response.status);
             }
             filled += read;
-            let (used, done) = reader
-                .feed(&buf[..filled])
-                .map_err(|_| Stop::Failed(ErrorKind::Parse))?;
+            let (used, done) = reader.feed(&buf[..filled]).map_err(|e| match e {
+                Refused::Malformed => ErrorKind::Parse,
+                Refused::BodyTooLarge => ErrorKind::BodyTooLarge,
+            })?;
             if let Some(response) = done {
                 if used < filled {
                     // Bytes nobody asked for: the connection is out of step.
-                    return Err(Stop::Failed(ErrorKind::Parse));
+                    return Err(ErrorKind::Parse);
                 }
                 self.failures = 0;
                 if !response.keep_alive {
@@ -289,24 +277,21 @@ impl Conn {
     }
 }
 
-/// Ready when the run is over or the request started at `since` timed
-/// out; re-arms the watchdog when it fired early for this request.
+/// Ready (a timeout) once the exchange started at `since` is older than
+/// `timeout`, during the run's window or after it; re-arms the watchdog
+/// when it fired early for this exchange.
 fn poll_deadline(
     watchdog: &mut Pin<&mut Sleep>,
     cx: &mut Context<'_>,
     since: Instant,
-    shared: &Shared,
-) -> Poll<Stop> {
+    timeout: Duration,
+) -> Poll<ErrorKind> {
+    let deadline = since + timeout;
     while watchdog.as_mut().poll(cx).is_ready() {
-        let now = Instant::now();
-        if now >= shared.end {
-            return Poll::Ready(Stop::End);
+        if Instant::now() >= deadline {
+            return Poll::Ready(ErrorKind::Timeout);
         }
-        let deadline = since + shared.timeout;
-        if now >= deadline {
-            return Poll::Ready(Stop::Failed(ErrorKind::Timeout));
-        }
-        watchdog.as_mut().reset(deadline.min(shared.end).into());
+        watchdog.as_mut().reset(deadline.into());
     }
     Poll::Pending
 }

@@ -5,6 +5,16 @@
 /// Response heads larger than this are refused rather than buffered.
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
 
+/// Why a response was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The server broke HTTP/1.1.
+    Malformed,
+    /// The body is (or announces itself) longer than the bound: a body that
+    /// never ends must not keep the connection busy forever.
+    BodyTooLarge,
+}
+
 /// A complete response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Response {
@@ -12,10 +22,6 @@ pub(crate) struct Response {
     /// The connection can carry the next request.
     pub keep_alive: bool,
 }
-
-/// The server broke HTTP/1.1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Malformed;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -45,15 +51,21 @@ pub(crate) struct ResponseReader {
     head_request: bool,
     status: u16,
     keep_alive: bool,
+    /// The longest body accepted.
+    max_body: u64,
+    /// Body bytes still allowed in the current response.
+    budget: u64,
 }
 
 impl ResponseReader {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(max_body: u64) -> Self {
         Self {
             state: State::Head,
             head_request: false,
             status: 0,
             keep_alive: true,
+            max_body,
+            budget: max_body,
         }
     }
 
@@ -61,13 +73,14 @@ impl ResponseReader {
     pub(crate) fn begin(&mut self, head_request: bool) {
         self.state = State::Head;
         self.head_request = head_request;
+        self.budget = self.max_body;
     }
 
     /// Takes what it can from `data` (the unconsumed bytes read so far):
     /// how many bytes it used, and the response once it is complete. Until
     /// the head is complete it uses nothing, so the caller keeps the bytes
     /// and reads more after them.
-    pub(crate) fn feed(&mut self, data: &[u8]) -> Result<(usize, Option<Response>), Malformed> {
+    pub(crate) fn feed(&mut self, data: &[u8]) -> Result<(usize, Option<Response>), Refused> {
         let mut pos = 0;
         loop {
             let rest = &data[pos..];
@@ -88,14 +101,20 @@ impl ResponseReader {
                     return Ok((pos, Some(self.done())));
                 }
                 State::Chunked(chunk) => {
-                    let (used, end) = chunk.feed(rest)?;
+                    let (used, end) = chunk.feed(rest, &mut self.budget)?;
                     pos += used;
                     if !end {
                         return Ok((pos, None));
                     }
                     return Ok((pos, Some(self.done())));
                 }
-                State::UntilClose => return Ok((data.len(), None)),
+                State::UntilClose => {
+                    self.budget = self
+                        .budget
+                        .checked_sub(rest.len() as u64)
+                        .ok_or(Refused::BodyTooLarge)?;
+                    return Ok((data.len(), None));
+                }
             }
         }
     }
@@ -119,20 +138,20 @@ impl ResponseReader {
 
     /// Parses a head; `None` while incomplete. Sets the body state (a
     /// body-less response is `Length(0)`); skips interim 1xx heads.
-    fn head(&mut self, data: &[u8]) -> Result<Option<usize>, Malformed> {
+    fn head(&mut self, data: &[u8]) -> Result<Option<usize>, Refused> {
         // Most responses have a handful of headers: a small array is cheaper
         // to set up per response; a larger one only when it overflows.
         match self.head_with::<32>(data) {
             Err(httparse::Error::TooManyHeaders) => self.head_with::<128>(data),
             other => other,
         }
-        .map_err(|_| Malformed)?
+        .map_err(|_| Refused::Malformed)?
     }
 
     fn head_with<const N: usize>(
         &mut self,
         data: &[u8],
-    ) -> Result<Result<Option<usize>, Malformed>, httparse::Error> {
+    ) -> Result<Result<Option<usize>, Refused>, httparse::Error> {
         let mut headers = [httparse::EMPTY_HEADER; N];
         let mut response = httparse::Response::new(&mut headers);
         let used = match response.parse(data)? {
@@ -146,12 +165,12 @@ impl ResponseReader {
         &mut self,
         response: &httparse::Response<'_, '_>,
         used: usize,
-    ) -> Result<Option<usize>, Malformed> {
-        let status = response.code.ok_or(Malformed)?;
+    ) -> Result<Option<usize>, Refused> {
+        let status = response.code.ok_or(Refused::Malformed)?;
         if (100..200).contains(&status) {
             // 100 Continue and friends precede the real response; 101 would switch protocols.
             return if status == 101 {
-                Err(Malformed)
+                Err(Refused::Malformed)
             } else {
                 Ok(Some(used))
             };
@@ -163,9 +182,9 @@ impl ResponseReader {
         let mut keep_alive_token = false;
         for h in response.headers.iter() {
             if h.name.eq_ignore_ascii_case("content-length") {
-                let n = parse_length(h.value).ok_or(Malformed)?;
+                let n = parse_length(h.value).ok_or(Refused::Malformed)?;
                 if length.is_some_and(|l| l != n) {
-                    return Err(Malformed);
+                    return Err(Refused::Malformed);
                 }
                 length = Some(n);
             } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
@@ -195,6 +214,9 @@ impl ResponseReader {
                 digits: false,
             })
         } else if let (Some(n), false) = (length, encoded) {
+            if n > self.budget {
+                return Err(Refused::BodyTooLarge);
+            }
             State::Length(n)
         } else {
             self.keep_alive = false;
@@ -218,8 +240,9 @@ fn parse_length(value: &[u8]) -> Option<u64> {
 }
 
 impl Chunk {
-    /// Advances over `data`: bytes used and whether the body ended.
-    fn feed(&mut self, data: &[u8]) -> Result<(usize, bool), Malformed> {
+    /// Advances over `data`: bytes used and whether the body ended. Each
+    /// chunk's size is taken from `budget` as it is announced.
+    fn feed(&mut self, data: &[u8], budget: &mut u64) -> Result<(usize, bool), Refused> {
         let mut i = 0;
         while i < data.len() {
             if let Chunk::Data(remaining) = self {
@@ -240,7 +263,7 @@ impl Chunk {
                     let size = size
                         .checked_mul(16)
                         .and_then(|s| s.checked_add(digit))
-                        .ok_or(Malformed)?;
+                        .ok_or(Refused::Malformed)?;
                     Chunk::Size { size, digits: true }
                 }
                 (Chunk::Size { size, digits: true }, b';' | b' ' | b'\t') => {
@@ -250,7 +273,10 @@ impl Chunk {
                 (Chunk::Extension { size }, b'\r') => Chunk::SizeLf { size },
                 (Chunk::Extension { size }, _) => Chunk::Extension { size },
                 (Chunk::SizeLf { size: 0 }, b'\n') => Chunk::TrailerStart,
-                (Chunk::SizeLf { size }, b'\n') => Chunk::Data(size),
+                (Chunk::SizeLf { size }, b'\n') => {
+                    *budget = budget.checked_sub(size).ok_or(Refused::BodyTooLarge)?;
+                    Chunk::Data(size)
+                }
                 (Chunk::DataCr, b'\r') => Chunk::DataLf,
                 (Chunk::DataLf, b'\n') => Chunk::Size {
                     size: 0,
@@ -261,7 +287,7 @@ impl Chunk {
                 (Chunk::TrailerStart | Chunk::Trailer, _) => Chunk::Trailer,
                 (Chunk::TrailerLf, b'\n') => Chunk::TrailerStart,
                 (Chunk::EndLf, b'\n') => return Ok((i, true)),
-                _ => return Err(Malformed),
+                _ => return Err(Refused::Malformed),
             };
         }
         Ok((i, false))
@@ -280,8 +306,17 @@ mod tests {
         wire: &[u8],
         step: usize,
         head_request: bool,
-    ) -> Result<(Response, usize), Malformed> {
-        let mut reader = ResponseReader::new();
+    ) -> Result<(Response, usize), Refused> {
+        read_bounded(wire, step, head_request, u64::MAX)
+    }
+
+    fn read_bounded(
+        wire: &[u8],
+        step: usize,
+        head_request: bool,
+        max_body: u64,
+    ) -> Result<(Response, usize), Refused> {
+        let mut reader = ResponseReader::new(max_body);
         reader.begin(head_request);
         let mut buf = Vec::new();
         for piece in wire.chunks(step) {
@@ -292,15 +327,18 @@ mod tests {
                 return Ok((response, buf.len()));
             }
         }
-        reader.eof().map(|r| (r, buf.len())).ok_or(Malformed)
+        reader
+            .eof()
+            .map(|r| (r, buf.len()))
+            .ok_or(Refused::Malformed)
     }
 
     /// The whole response in one read.
-    fn whole(wire: &str) -> Result<(Response, usize), Malformed> {
+    fn whole(wire: &str) -> Result<(Response, usize), Refused> {
         read_all(wire.as_bytes(), wire.len(), false)
     }
 
-    fn each_step(wire: &str, head_request: bool) -> Result<(Response, usize), Malformed> {
+    fn each_step(wire: &str, head_request: bool) -> Result<(Response, usize), Refused> {
         let first = read_all(wire.as_bytes(), wire.len(), head_request);
         for step in 1..wire.len() {
             assert_eq!(
@@ -341,10 +379,10 @@ mod tests {
         for body in ["zz\r\n", "5\r\nhelloXX", "\r\n", "5\r\nhello\r\n0\r\n\rX"] {
             let wire =
                 format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{body}\r\n\r\n");
-            assert_eq!(whole(&wire), Err(Malformed), "{body:?}");
+            assert_eq!(whole(&wire), Err(Refused::Malformed), "{body:?}");
         }
         let huge = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n11111111111111111\r\n";
-        assert_eq!(read_all(huge.as_bytes(), 7, false), Err(Malformed));
+        assert_eq!(read_all(huge.as_bytes(), 7, false), Err(Refused::Malformed));
     }
 
     #[test]
@@ -384,7 +422,7 @@ mod tests {
         let wire = head(100);
         assert_eq!(whole(&wire), Ok((OK, 0)));
         let wire = head(200);
-        assert_eq!(whole(&wire), Err(Malformed));
+        assert_eq!(whole(&wire), Err(Refused::Malformed));
     }
 
     #[test]
@@ -405,6 +443,28 @@ mod tests {
     }
 
     #[test]
+    fn bodies_over_the_bound_are_refused_however_they_are_framed() {
+        let bounded = |wire: &str, max: u64| read_bounded(wire.as_bytes(), 3, false, max);
+        // Exactly at the bound is fine; one byte over is not.
+        let length = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789";
+        assert_eq!(bounded(length, 10), Ok((OK, 0)));
+        assert_eq!(bounded(length, 9), Err(Refused::BodyTooLarge));
+        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+                       4\r\n0123\r\n6\r\n456789\r\n0\r\n\r\n";
+        assert_eq!(bounded(chunked, 10), Ok((OK, 0)));
+        assert_eq!(bounded(chunked, 9), Err(Refused::BodyTooLarge));
+        let until_close = "HTTP/1.1 200 OK\r\n\r\n0123456789";
+        assert_eq!(bounded(until_close, 10).map(|r| r.0.status), Ok(200));
+        assert_eq!(bounded(until_close, 9), Err(Refused::BodyTooLarge));
+        // The bound is per response: a second response starts afresh.
+        let mut reader = ResponseReader::new(10);
+        for _ in 0..2 {
+            reader.begin(false);
+            assert_eq!(reader.feed(length.as_bytes()).map(|(_, r)| r), Ok(Some(OK)));
+        }
+    }
+
+    #[test]
     fn garbage_is_malformed() {
         for wire in [
             "HTTX/1.1 200 OK\r\n\r\n",
@@ -412,10 +472,10 @@ mod tests {
             "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
             "HTTP/1.1 101 Switching\r\n\r\n",
         ] {
-            assert_eq!(whole(wire), Err(Malformed), "{wire:?}");
+            assert_eq!(whole(wire), Err(Refused::Malformed), "{wire:?}");
         }
         // Cut short: not a response.
         let wire = "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc";
-        assert_eq!(read_all(wire.as_bytes(), 4, false), Err(Malformed));
+        assert_eq!(read_all(wire.as_bytes(), 4, false), Err(Refused::Malformed));
     }
 }

@@ -18,14 +18,15 @@ const MAX_LINE_BYTES: usize = 1024;
 pub struct RecentOutput(pub Vec<String>);
 
 impl fmt::Display for RecentOutput {
-    /// Renders as the tail of an error message.
+    /// Renders as the tail of an error message, control characters escaped
+    /// (the output is the target's, not ours).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() {
             return f.write_str("; it wrote no output");
         }
         f.write_str("; its last output:")?;
         for line in &self.0 {
-            write!(f, "\n  | {line}")?;
+            write!(f, "\n  | {}", crabport_core::escape::terminal(line))?;
         }
         Ok(())
     }
@@ -65,6 +66,11 @@ impl OutputTail {
 
     pub fn recent(&self) -> RecentOutput {
         RecentOutput(self.lock().lines.iter().cloned().collect())
+    }
+
+    /// The newest line, for progress.
+    pub fn last_line(&self) -> Option<String> {
+        self.lock().lines.back().cloned()
     }
 
     /// Waits until every stream has ended or `timeout` passes. A stream
@@ -170,5 +176,10 @@ mod tests {
             "; its last output:\n  | Error: EADDRINUSE\n  | at listen"
         );
         assert_eq!(RecentOutput::default().to_string(), "; it wrote no output");
+        let hostile = RecentOutput(vec!["\u{1b}[2Jgone".to_owned()]);
+        assert_eq!(
+            hostile.to_string(),
+            "; its last output:\n  | \\u{1b}[2Jgone"
+        );
     }
 }
