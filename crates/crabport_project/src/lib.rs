@@ -248,13 +248,21 @@ fn expand_workspaces(root: &Path, patterns: &[String], warnings: &mut Vec<String
             warnings.push(format!("workspace pattern {pattern:?} matches no package"));
         }
     }
-    found.sort();
+    // Two paths to one directory (a symlinked member): keep the real path.
+    let is_real = |rel: &str, identity: &Path| {
+        root_identity
+            .as_ref()
+            .is_some_and(|r| identity.strip_prefix(r).is_ok_and(|p| p == Path::new(rel)))
+    };
+    found.sort_by(|(a, ia), (b, ib)| is_real(b, ib).cmp(&is_real(a, ia)).then_with(|| a.cmp(b)));
     let mut seen = std::collections::HashSet::new();
-    found
+    let mut dirs: Vec<String> = found
         .into_iter()
         .filter(|(_, identity)| seen.insert(identity.clone()))
         .map(|(rel, _)| rel)
-        .collect()
+        .collect();
+    dirs.sort();
+    dirs
 }
 
 /// The lockfile of `dir`, or of the nearest enclosing workspace root, and
@@ -329,6 +337,85 @@ mod tests {
         let dirs: Vec<_> = project.members.iter().map(|m| m.dir.as_str()).collect();
         assert_eq!(dirs, [".", "packages/a", "packages/b"]);
         assert!(project.lockfile.is_none());
+    }
+
+    /// Runs discovery in a thread so that a regression fails instead of hanging.
+    fn discover_within(root: &Path, limit: std::time::Duration) -> Project {
+        let root = root.to_owned();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(Project::discover(&root));
+        });
+        rx.recv_timeout(limit)
+            .expect("workspace discovery did not finish")
+            .unwrap()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn workspace_glob_through_a_symlink_loop_terminates() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(
+            root,
+            "package.json",
+            r#"{"name":"root","workspaces":["packages/*","**"]}"#,
+        );
+        write(root, "packages/a/package.json", r#"{"name":"a"}"#);
+        write(root, "tools/b/package.json", r#"{"name":"b"}"#);
+        std::os::unix::fs::symlink("../..", root.join("packages/loop")).unwrap();
+        std::os::unix::fs::symlink("../tools/b", root.join("packages/b-link")).unwrap();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        let project = discover_within(root, std::time::Duration::from_secs(120));
+        let dirs: Vec<_> = project.members.iter().map(|m| m.dir.as_str()).collect();
+        // The loop is the root itself: not a member; b is found once, under its real path.
+        assert_eq!(dirs, [".", "packages/a", "tools/b"]);
+        assert!(project.warnings.is_empty(), "{:?}", project.warnings);
+    }
+
+    #[test]
+    fn double_star_skips_node_modules_hidden_dirs_and_the_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(
+            root,
+            "package.json",
+            r#"{"name":"root","workspaces":["**"]}"#,
+        );
+        write(root, "apps/web/package.json", r#"{"name":"web"}"#);
+        write(
+            root,
+            "apps/web/node_modules/dep/package.json",
+            r#"{"name":"dep"}"#,
+        );
+        write(root, "node_modules/top/package.json", r#"{"name":"top"}"#);
+        write(root, ".cache/x/package.json", r#"{"name":"x"}"#);
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        let project = Project::discover(root).unwrap();
+        let dirs: Vec<_> = project.members.iter().map(|m| m.dir.as_str()).collect();
+        assert_eq!(dirs, [".", "apps/web"]);
+    }
+
+    #[test]
+    fn workspace_glob_matching_nothing_is_a_warning() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(
+            root,
+            "package.json",
+            r#"{"workspaces":["packages/*","libs/*","[bad"]}"#,
+        );
+        write(root, "packages/a/package.json", r#"{"name":"a"}"#);
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        let project = Project::discover(root).unwrap();
+        assert_eq!(project.members.len(), 2);
+        assert_eq!(
+            project.warnings,
+            [
+                "workspace pattern \"[bad\" is not a valid glob: error parsing glob '[bad': unclosed character class; missing ']'",
+                "workspace pattern \"libs/*\" matches no package",
+            ]
+        );
     }
 
     #[test]

@@ -392,6 +392,34 @@ c@^3:
         assert_eq!(err.position.unwrap().line, 1);
     }
 
+    /// The subset parser reads every berry fixture (written by yarn 3 and 4)
+    /// exactly as a full YAML parser does, where the YAML parser can.
+    #[test]
+    fn berry_subset_parser_agrees_with_a_yaml_parser() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lockfiles");
+        let mut compared = 0;
+        for dir in [
+            "yarn-berry",
+            "yarn-berry-protocols",
+            "yarn-berry-long-key-v4",
+        ] {
+            let text = std::fs::read_to_string(fixtures.join(dir).join("yarn.lock")).unwrap();
+            let ours = syml::parse(&text).unwrap();
+            let yaml: Value = serde_yaml_ng::from_str(&text).unwrap();
+            assert_eq!(ours, from_yaml(&yaml), "{dir}");
+            compared += ours.entries().len();
+        }
+        assert!(compared > 150, "{compared}");
+    }
+
+    #[test]
+    fn berry_outside_the_subset_falls_back_to_yaml() {
+        // Flow mappings are valid YAML that yarn reads (through js-yaml) but never writes.
+        let text = "__metadata: {version: 8}\n\n\"a@npm:^1\": {version: 1.0.0, resolution: \"a@npm:1.0.0\"}\n";
+        let (_, g) = parse(Path::new("yarn.lock"), text).unwrap().unwrap();
+        assert_eq!(g.packages[0].version, "1.0.0");
+    }
+
     #[test]
     fn berry_workspaces_and_conditions() {
         let text = r#"
