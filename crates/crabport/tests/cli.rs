@@ -475,7 +475,7 @@ fn protocol_dependencies_get_their_locked_versions() {
             ("shared", "2.0.0")
         ])
     );
-    // pnpm: a tarball URL, an npm: alias, a file: directory.
+    // pnpm: a tarball URL, an npm: alias, a file: directory, a peer-suffixed package.
     for format in [
         "pnpm-v5-protocols",
         "pnpm-v6-protocols",
@@ -487,6 +487,8 @@ fn protocol_dependencies_get_their_locked_versions() {
                 ("left-pad", "1.3.0"),
                 ("lodash", "4.17.21"),
                 ("ms", "2.1.3"),
+                ("react", "18.2.0"),
+                ("react-dom", "18.2.0"),
                 ("shared", "2.0.0")
             ]),
             "{format}"

@@ -109,7 +109,7 @@ fn yarn_berry_patch_and_file_dependencies_keep_their_versions() {
 }
 
 #[test]
-fn pnpm_tarball_file_and_alias_dependencies_have_their_versions() {
+fn pnpm_tarball_file_alias_and_peer_dependencies_have_their_versions() {
     for (dir, format) in [
         ("pnpm-v5-protocols", LockfileFormat::PnpmV5),
         ("pnpm-v6-protocols", LockfileFormat::PnpmV6),
@@ -122,9 +122,27 @@ fn pnpm_tarball_file_and_alias_dependencies_have_their_versions() {
             [
                 row("ms", "ms", "ms", "2.1.3"),
                 row("old-lodash", "lodash", "lodash", "4.17.21"),
+                row("react", "react", "react", "18.2.0"),
+                row("react-dom", "react-dom", "react-dom", "18.2.0"),
                 row("shared", "shared", "shared", "2.0.0"),
             ],
             "{dir}"
+        );
+        // A peer-suffixed key (`_react@18.2.0` in v5, `(react@18.2.0)` after) keeps its edges.
+        let graph = &project.lockfile.as_ref().unwrap().graph;
+        let dom = graph
+            .packages
+            .iter()
+            .find(|p| p.name == "react-dom")
+            .unwrap();
+        let deps: Vec<&str> = dom
+            .dependencies
+            .iter()
+            .map(|&d| graph.packages[d].name.as_str())
+            .collect();
+        assert!(
+            deps.contains(&"react") && deps.contains(&"scheduler"),
+            "{dir}: {deps:?}"
         );
         assert_eq!(
             resolutions(&project, "packages/lib"),
