@@ -197,9 +197,12 @@ pub fn audit(
     for member in &project.members {
         let start = packages.len();
         for dep in audited_dependencies(project, member, options) {
+            // A lockfile entry without a version (a pnpm `file:` directory whose
+            // package.json is gone) resolves, but tells no version.
             let resolved = project
                 .resolved(member, dep)
-                .map(|(_, p)| p.version.clone());
+                .map(|(_, p)| p.version.clone())
+                .filter(|v| !v.is_empty());
             packages.push(package_report(
                 member, dep, resolved, kb, lookups, npm, &resolve,
             ));

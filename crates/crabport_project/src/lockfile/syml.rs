@@ -77,7 +77,11 @@ pub(super) fn parse(source: &str) -> Result<Node, SymlError> {
             text: body,
         });
     }
-    let mut parser = Parser { lines, next: 0 };
+    let mut parser = Parser {
+        lines,
+        next: 0,
+        depth: 0,
+    };
     let Some(first) = parser.lines.first() else {
         return Ok(Node::Map(Vec::new()));
     };
@@ -109,15 +113,34 @@ fn error(line: usize, column: usize, message: impl Into<String>) -> SymlError {
 struct Parser<'a> {
     lines: Vec<Line<'a>>,
     next: usize,
+    /// Blocks open now: bounded so that a hostile file cannot exhaust the stack.
+    depth: usize,
 }
+
+/// A lockfile nests four levels (entry, `dependenciesMeta`, a name, a flag).
+const MAX_DEPTH: usize = 64;
 
 impl<'a> Parser<'a> {
     /// The mapping or sequence whose lines start at column `indent`.
     fn block(&mut self, indent: usize) -> Result<Node, SymlError> {
-        match self.lines.get(self.next) {
+        if self.depth >= MAX_DEPTH {
+            let (line, column) = self
+                .lines
+                .get(self.next)
+                .map_or((0, 0), |l| (l.number, l.indent + 1));
+            return Err(error(
+                line,
+                column,
+                format!("nested deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        self.depth += 1;
+        let node = match self.lines.get(self.next) {
             Some(line) if is_item(line.text) => self.sequence(indent),
             _ => self.mapping(indent),
-        }
+        };
+        self.depth -= 1;
+        node
     }
 
     fn mapping(&mut self, indent: usize) -> Result<Node, SymlError> {
@@ -422,6 +445,9 @@ mod tests {
         assert_eq!(err.position, Position { line: 1, column: 4 });
         let err = parse("? \"k\"\nnot-a-colon: 1\n").unwrap_err();
         assert_eq!(err.position.line, 1);
+        let deep: String = (0..200).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        let err = parse(&deep).unwrap_err();
+        assert_eq!(err.position.line, 65, "{}", err.message);
         let err = parse("just text\n").unwrap_err();
         assert_eq!(
             err.position,
