@@ -384,19 +384,22 @@ mod tests {
         );
     }
 
+    /// (declared name, registry package) of each dependency.
+    fn declared_and_package(m: &Manifest) -> Vec<(&str, &str)> {
+        m.dependencies
+            .iter()
+            .map(|d| (d.name.as_str(), d.package.as_str()))
+            .collect()
+    }
+
     #[test]
     fn npm_range_without_a_name_is_the_declared_package() {
         let m = parse(
             r#"{"dependencies":{"lodash":"npm:^4.17.0","ms":"npm:2.x || >=3.0.0-beta.1 <4","left-pad":"npm:1.0.0 - 1.3.0","7zip":"npm:7zip-bin","z":"npm:*"}}"#,
         )
         .unwrap();
-        let packages: Vec<(&str, &str)> = m
-            .dependencies
-            .iter()
-            .map(|d| (d.name.as_str(), d.package.as_str()))
-            .collect();
         assert_eq!(
-            packages,
+            declared_and_package(&m),
             [
                 ("7zip", "7zip-bin"),
                 ("left-pad", "left-pad"),
@@ -416,13 +419,8 @@ mod tests {
                 "old":"patch:old@npm%3Areal%401.0.0#./real.patch"}}"#,
         )
         .unwrap();
-        let packages: Vec<(&str, &str)> = m
-            .dependencies
-            .iter()
-            .map(|d| (d.name.as_str(), d.package.as_str()))
-            .collect();
         assert_eq!(
-            packages,
+            declared_and_package(&m),
             [("@s/x", "@s/x"), ("left-pad", "left-pad"), ("old", "real")]
         );
     }
