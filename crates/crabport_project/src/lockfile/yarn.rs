@@ -49,11 +49,11 @@ const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHAN
 /// berry's `bindDescriptor`: `range` with the parent's locator as a parameter.
 fn bind(range: &str, locator: &str) -> String {
     let encoded = percent_encoding::utf8_percent_encode(locator, URI_COMPONENT);
-    let separator = if range.contains("::") { '&' } else { ':' };
-    if separator == ':' {
-        format!("{range}::locator={encoded}")
-    } else {
+    // A range with parameters already (`::version=…`) gets one more.
+    if range.contains("::") {
         format!("{range}&locator={encoded}")
+    } else {
+        format!("{range}::locator={encoded}")
     }
 }
 
