@@ -244,6 +244,8 @@ fn every_lockfile_format_gives_the_same_audit() {
         "npm-v3",
         "yarn-classic",
         "yarn-berry",
+        "pnpm-v5.3",
+        "pnpm-v5",
         "pnpm-v6",
         "pnpm-v9",
     ] {
@@ -300,6 +302,215 @@ fn every_lockfile_format_gives_the_same_audit() {
                 "{format}: workspaces grouped per package"
             );
         }
+    }
+}
+
+/// Copies a lockfile fixture (package.json files and lockfile) into a temp
+/// dir, with a `.git` so no lockfile above it is picked up.
+fn fixture_copy(name: &str) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    copy(&lockfile_fixture(name), tmp.path());
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
+    tmp
+}
+
+fn add_dependencies(package_json: &Path, deps: &[(&str, &str)]) {
+    let mut manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(package_json).unwrap()).unwrap();
+    for (name, spec) in deps {
+        manifest["dependencies"][*name] = Value::from(*spec);
+    }
+    std::fs::write(
+        package_json,
+        serde_json::to_string_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn package_json_out_of_sync_with_the_lockfile_warns_naming_the_packages() {
+    for (format, lockfile) in [
+        ("npm-v3", "package-lock.json"),
+        ("yarn-classic", "yarn.lock"),
+        ("yarn-berry", "yarn.lock"),
+        ("pnpm-v5", "pnpm-lock.yaml"),
+        ("pnpm-v9", "pnpm-lock.yaml"),
+    ] {
+        let tmp = fixture_copy(format);
+        add_dependencies(
+            &tmp.path().join("packages/api/package.json"),
+            &[("left-pad", "^1.3.0"), ("zod", "^4.0.0")],
+        );
+        add_dependencies(
+            &tmp.path().join("packages/worker/package.json"),
+            &[("uuid", "^11.0.0")],
+        );
+        let report = json_of(&mut audit(tmp.path()));
+        let warnings: Vec<&str> = report["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap())
+            .filter(|w| w.contains("out of sync"))
+            .collect();
+        assert_eq!(
+            warnings,
+            [
+                format!(
+                    "{lockfile} does not list 2 dependencies of @fixture/api (packages/api): left-pad, zod; package.json and the lockfile are out of sync (run the package manager's install), so their versions are unknown"
+                ),
+                format!(
+                    "{lockfile} does not list 1 dependency of @fixture/worker (packages/worker): uuid; package.json and the lockfile are out of sync (run the package manager's install), so their versions are unknown"
+                ),
+            ],
+            "{format}"
+        );
+        // The audit still runs: the new dependencies are in it, without a version.
+        let uuid = report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["npm"] == "uuid")
+            .unwrap();
+        assert_eq!(uuid["npm_version"], Value::Null, "{format}");
+        assert_eq!(uuid["status"], "equivalent", "{format}");
+    }
+}
+
+#[test]
+fn workspace_and_link_dependencies_are_listed_as_internal_packages() {
+    for format in [
+        "yarn-berry-protocols",
+        "pnpm-v5-protocols",
+        "pnpm-v6-protocols",
+        "pnpm-v9-protocols",
+    ] {
+        let report = json_of(&mut audit(&lockfile_fixture(format)));
+        assert_valid(&report);
+        assert_eq!(
+            report["internal_packages"],
+            serde_json::json!([
+                {"name": "@fixture/lib", "spec": "workspace:*", "workspace": "@fixture/app", "dependency_kind": "prod"},
+                {"name": "linked", "spec": "link:../../linked", "workspace": "@fixture/app", "dependency_kind": "prod"},
+            ]),
+            "{format}"
+        );
+        let audited: Vec<&str> = report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["npm"].as_str().unwrap())
+            .collect();
+        assert!(
+            !audited.contains(&"@fixture/lib") && !audited.contains(&"linked"),
+            "{format}: {audited:?}"
+        );
+        let text =
+            String::from_utf8(audit(&lockfile_fixture(format)).output().unwrap().stdout).unwrap();
+        assert!(
+            text.contains("  · 2 internal packages (workspace:, link:; the project's own code, not audited): @fixture/lib, linked\n"),
+            "{format}: {text}"
+        );
+        let out = audit(&lockfile_fixture(format))
+            .args(["--format", "markdown"])
+            .output()
+            .unwrap();
+        let markdown = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            markdown.contains("**2** internal package(s) (workspace:, link:; the project's own code, not audited): `@fixture/lib`, `linked`."),
+            "{format}: {markdown}"
+        );
+    }
+}
+
+/// Versions of non-registry and aliased dependencies, as their lockfiles record them.
+#[test]
+fn protocol_dependencies_get_their_locked_versions() {
+    let versions = |format: &str| -> Vec<(String, String)> {
+        let report = json_of(&mut audit(&lockfile_fixture(format)));
+        assert!(
+            !report["warnings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|w| w.as_str().unwrap().contains("out of sync")),
+            "{format}: {}",
+            report["warnings"]
+        );
+        let mut v: Vec<(String, String)> = report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["npm"].as_str().unwrap().to_owned(),
+                    p["npm_version"].as_str().unwrap_or("none").to_owned(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    };
+    // yarn berry: `lodash: npm:^4.17.0`, a relative patch:, a file: directory.
+    assert_eq!(
+        versions("yarn-berry-protocols"),
+        pairs(&[
+            ("left-pad", "1.3.0"),
+            ("lodash", "4.18.1"),
+            ("ms", "2.1.3"),
+            ("shared", "2.0.0")
+        ])
+    );
+    // pnpm: a tarball URL, an npm: alias, a file: directory, a peer-suffixed package.
+    for format in [
+        "pnpm-v5-protocols",
+        "pnpm-v6-protocols",
+        "pnpm-v9-protocols",
+    ] {
+        assert_eq!(
+            versions(format),
+            pairs(&[
+                ("left-pad", "1.3.0"),
+                ("lodash", "4.17.21"),
+                ("ms", "2.1.3"),
+                ("react", "18.2.0"),
+                ("react-dom", "18.2.0"),
+                ("shared", "2.0.0")
+            ]),
+            "{format}"
+        );
+    }
+}
+
+#[test]
+fn yarn_berry_key_longer_than_1024_chars_audits() {
+    for format in ["yarn-berry-long-key-v3", "yarn-berry-long-key-v4"] {
+        let report = json_of(&mut audit(&lockfile_fixture(format)));
+        let packages = report["packages"].as_array().unwrap();
+        assert_eq!(packages.len(), 51, "{format}");
+        assert!(
+            packages
+                .iter()
+                .all(|p| p["npm"] == "ms" && p["npm_version"] == "2.1.3"),
+            "{format}"
+        );
     }
 }
 

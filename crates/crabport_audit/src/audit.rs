@@ -11,8 +11,8 @@ use crate::index::{Lookup, Source};
 use crate::kb::{CrateSpec, KnowledgeBase, Match};
 use crate::npm::NpmFacts;
 use crate::report::{
-    AuditReport, CrateReport, CrateState, GapKindCounts, Hint, IndexInfo, KnowledgeRef,
-    LockfileInfo, NativeAddon, PackageReport, PackageStatus, SCHEMA_VERSION, Summary,
+    AuditReport, CrateReport, CrateState, GapKindCounts, Hint, IndexInfo, InternalPackage,
+    KnowledgeRef, LockfileInfo, NativeAddon, PackageReport, PackageStatus, SCHEMA_VERSION, Summary,
     WorkspaceReport,
 };
 
@@ -41,21 +41,87 @@ pub(crate) const NATIVE_BUILD_HELPERS: &[&str] = &[
     "node-gyp-build-optional-packages",
 ];
 
-/// The dependencies an audit looks at, per member, in report order.
+/// The dependencies an audit looks at, per member, in report order: the
+/// sections it covers, without the project's own packages.
 fn audited_dependencies<'p>(
+    project: &'p Project,
+    member: &'p Member,
+    options: &AuditOptions,
+) -> impl Iterator<Item = &'p Dependency> {
+    in_audited_sections(member, options).filter(move |d| !project.is_internal(d))
+}
+
+/// Dependencies from the sections an audit covers (prod, optional; peer for
+/// a library; dev with `--include-dev`).
+fn in_audited_sections<'p>(
     member: &'p Member,
     options: &AuditOptions,
 ) -> impl Iterator<Item = &'p Dependency> {
     let is_library = member.manifest.is_library;
     let include_dev = options.include_dev;
-    member.manifest.dependencies.iter().filter(move |d| {
-        d.source() != DependencySource::Workspace
-            && match d.kind {
-                DependencyKind::Prod | DependencyKind::Optional => true,
-                DependencyKind::Peer => is_library,
-                DependencyKind::Dev => include_dev,
-            }
-    })
+    member
+        .manifest
+        .dependencies
+        .iter()
+        .filter(move |d| match d.kind {
+            DependencyKind::Prod | DependencyKind::Optional => true,
+            DependencyKind::Peer => is_library,
+            DependencyKind::Dev => include_dev,
+        })
+}
+
+/// `workspace:`/`link:` dependencies and workspace siblings: not audited, but listed.
+fn internal_packages(project: &Project, options: &AuditOptions) -> Vec<InternalPackage> {
+    project
+        .members
+        .iter()
+        .flat_map(|member| {
+            in_audited_sections(member, options)
+                .filter(|d| project.is_internal(d))
+                .map(move |d| InternalPackage {
+                    name: d.name.clone(),
+                    spec: d.spec.clone(),
+                    workspace: member.display_name().to_owned(),
+                    dependency_kind: d.kind,
+                })
+        })
+        .collect()
+}
+
+/// One warning per workspace package whose audited dependencies the lockfile
+/// does not resolve: package.json changed after the last install. Peer
+/// dependencies are left out: yarn and npm 6 never install them.
+fn out_of_sync_warnings(project: &Project, options: &AuditOptions) -> Vec<String> {
+    let Some(lock) = &project.lockfile else {
+        return Vec::new();
+    };
+    let lockfile = lock.path.file_name().map_or_else(
+        || lock.path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    project
+        .members
+        .iter()
+        .filter_map(|member| {
+            let missing: Vec<&str> = audited_dependencies(project, member, options)
+                .filter(|d| d.kind != DependencyKind::Peer && project.resolved(member, d).is_none())
+                .map(|d| d.name.as_str())
+                .collect();
+            (!missing.is_empty()).then(|| {
+                format!(
+                    "{lockfile} does not list {} of {} ({}): {}; package.json and the lockfile are out of sync (run the package manager's install), so their versions are unknown",
+                    if missing.len() == 1 {
+                        "1 dependency".to_owned()
+                    } else {
+                        format!("{} dependencies", missing.len())
+                    },
+                    member.display_name(),
+                    member.dir,
+                    missing.join(", ")
+                )
+            })
+        })
+        .collect()
 }
 
 /// Every crate name the audit will ask the index about: the knowledge base's
@@ -67,7 +133,7 @@ pub fn crates_to_resolve(
 ) -> Vec<String> {
     let mut names = BTreeSet::new();
     for member in &project.members {
-        for dep in audited_dependencies(member, options) {
+        for dep in audited_dependencies(project, member, options) {
             match kb.lookup(&dep.package) {
                 Some(m) => names.extend(m.entry().all_crates().map(|c| c.name.clone())),
                 None => names.extend(same_name_candidate(&dep.package)),
@@ -86,7 +152,7 @@ pub fn unknown_packages(
 ) -> Vec<(String, Option<String>)> {
     let mut out = BTreeMap::new();
     for member in &project.members {
-        for dep in audited_dependencies(member, options) {
+        for dep in audited_dependencies(project, member, options) {
             if dep.source() == DependencySource::Registry && kb.lookup(&dep.package).is_none() {
                 let version = project
                     .resolved(member, dep)
@@ -133,10 +199,13 @@ pub fn audit(
     let mut workspaces = Vec::new();
     for member in &project.members {
         let start = packages.len();
-        for dep in audited_dependencies(member, options) {
+        for dep in audited_dependencies(project, member, options) {
+            // A lockfile entry without a version (a pnpm `file:` directory whose
+            // package.json is gone) resolves, but tells no version.
             let resolved = project
                 .resolved(member, dep)
-                .map(|(_, p)| p.version.clone());
+                .map(|(_, p)| p.version.clone())
+                .filter(|v| !v.is_empty());
             packages.push(package_report(
                 member, dep, resolved, kb, lookups, npm, &resolve,
             ));
@@ -188,6 +257,7 @@ pub fn audit(
     });
 
     let mut warnings = project.warnings.clone();
+    warnings.extend(out_of_sync_warnings(project, options));
     if project.lockfile.is_none() {
         warnings.push(
             "no lockfile: npm versions are the ranges in package.json, and native addons deeper in the tree cannot be seen"
@@ -239,6 +309,7 @@ pub fn audit(
         dev_summary,
         cargo_plan,
         warnings,
+        internal_packages: internal_packages(project, options),
     }
 }
 
@@ -566,7 +637,7 @@ fn native_addons(
     let graph = &lock.graph;
     let node_modules = lock.path.parent().map(|d| d.join("node_modules"));
     for member in &project.members {
-        let roots: Vec<(PkgId, &str)> = audited_dependencies(member, options)
+        let roots: Vec<(PkgId, &str)> = audited_dependencies(project, member, options)
             .filter_map(|d| Some((project.resolved(member, d)?.0, d.package.as_str())))
             .collect();
         let root_name: HashMap<PkgId, &str> = roots.iter().copied().collect();

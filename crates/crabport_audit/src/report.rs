@@ -247,6 +247,22 @@ pub struct AuditReport {
     /// choices its merge made.
     pub cargo_plan: crate::policy::CargoPlan,
     pub warnings: Vec<String>,
+    /// Dependencies on the project's own code (`workspace:`, `link:`,
+    /// `portal:`, workspace siblings), from the audited sections: not npm
+    /// packages to map to crates, so not in `packages`.
+    pub internal_packages: Vec<InternalPackage>,
+}
+
+/// A dependency on another package of the same project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InternalPackage {
+    /// The name it is declared under.
+    pub name: String,
+    /// The specifier as written (`workspace:*`, `link:../lib`, `^1.0.0`).
+    pub spec: String,
+    /// The workspace package that declares it.
+    pub workspace: String,
+    pub dependency_kind: DependencyKind,
 }
 
 impl AuditReport {

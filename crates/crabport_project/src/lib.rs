@@ -110,6 +110,19 @@ impl Project {
         }
     }
 
+    /// Whether `dep` is the project's own code rather than a package to map
+    /// to a crate: `workspace:`, `link:` or `portal:`, or the name of one of
+    /// the workspace's packages (npm and yarn classic declare a sibling with
+    /// a plain range).
+    pub fn is_internal(&self, dep: &Dependency) -> bool {
+        dep.source().is_internal()
+            || (dep.package == dep.name
+                && self
+                    .members
+                    .iter()
+                    .any(|m| m.manifest.name.as_deref() == Some(dep.name.as_str())))
+    }
+
     /// What `dep` of `member` resolved to in the lockfile, if there is one.
     pub fn resolved(&self, member: &Member, dep: &Dependency) -> Option<(PkgId, &LockedPackage)> {
         let lock = self.lockfile.as_ref()?;
@@ -146,46 +159,109 @@ fn lockfile_yaml_error(path: &Path, err: &serde_yaml_ng::Error) -> InputError {
 }
 
 /// Workspace globs → member directories (relative, sorted, deduplicated).
-/// `!pattern` excludes; node_modules is never a member.
+///
+/// As npm and pnpm glob them: `!pattern` excludes; `node_modules` and hidden
+/// directories are never entered; a symlinked directory may match a pattern
+/// but is never descended into (npm's `follow: false`), so a link back up
+/// (`packages/loop -> ../..`) cannot loop; the root is never its own member,
+/// and two paths to one directory give one member.
 fn expand_workspaces(root: &Path, patterns: &[String], warnings: &mut Vec<String>) -> Vec<String> {
-    let excludes: Vec<glob::Pattern> = patterns
+    let compile = |pattern: &str| {
+        globset::GlobBuilder::new(pattern.trim_start_matches("./").trim_end_matches('/'))
+            .literal_separator(true)
+            .build()
+            .map(|g| g.compile_matcher())
+    };
+    let mut includes = Vec::new();
+    let mut excludes = Vec::new();
+    for pattern in patterns {
+        let (negated, body) = match pattern.strip_prefix('!') {
+            Some(body) => (true, body),
+            None => (false, pattern.as_str()),
+        };
+        match compile(body) {
+            Ok(matcher) if negated => excludes.push(matcher),
+            Ok(matcher) => includes.push((pattern, matcher)),
+            Err(e) => warnings.push(format!(
+                "workspace pattern {pattern:?} is not a valid glob: {e}"
+            )),
+        }
+    }
+    if includes.is_empty() {
+        return Vec::new();
+    }
+    // Without `**`, nothing deeper than the longest pattern can match.
+    let max_depth = includes
         .iter()
-        .filter_map(|p| p.strip_prefix('!'))
-        .filter_map(|p| glob::Pattern::new(p.trim_start_matches("./")).ok())
-        .collect();
-    let mut dirs = Vec::new();
-    for pattern in patterns.iter().filter(|p| !p.starts_with('!')) {
-        let clean = pattern.trim_start_matches("./").trim_end_matches('/');
-        let full = root.join(clean);
-        let Ok(paths) = glob::glob(&full.to_string_lossy()) else {
-            warnings.push(format!("workspace pattern {pattern:?} is not a valid glob"));
+        .map(|(p, _)| (!p.contains("**")).then(|| p.trim_end_matches('/').split('/').count()))
+        .collect::<Option<Vec<usize>>>()
+        .and_then(|depths| depths.into_iter().max());
+    let walker = ignore::WalkBuilder::new(root)
+        .standard_filters(false)
+        .follow_links(false)
+        .max_depth(max_depth)
+        .filter_entry(|entry| {
+            let name = entry.file_name().to_string_lossy();
+            entry.depth() == 0 || !(name.starts_with('.') || name == "node_modules")
+        })
+        .build();
+    let root_identity = root.canonicalize().ok();
+    let mut matched = vec![false; includes.len()];
+    let mut found: Vec<(String, PathBuf)> = Vec::new();
+    for entry in walker.flatten() {
+        if entry.depth() == 0 {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(rel) = path.strip_prefix(root) else {
             continue;
         };
-        let before = dirs.len();
-        for path in paths.flatten() {
-            let Ok(rel) = path.strip_prefix(root) else {
-                continue;
-            };
-            let rel = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            if rel.is_empty()
-                || rel.split('/').any(|c| c == "node_modules")
-                || !path.join("package.json").is_file()
-                || excludes.iter().any(|e| e.matches(&rel))
-            {
-                continue;
-            }
-            dirs.push(rel);
+        let rel = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        let hits: Vec<usize> = includes
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, m))| m.is_match(&rel))
+            .map(|(i, _)| i)
+            .collect();
+        // `is_file` follows a symlinked directory: it may be a member, it is just never walked.
+        if hits.is_empty()
+            || excludes.iter().any(|e| e.is_match(&rel))
+            || !path.join("package.json").is_file()
+        {
+            continue;
         }
-        if dirs.len() == before {
+        let identity = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+        if root_identity.as_ref() == Some(&identity) {
+            continue;
+        }
+        for i in hits {
+            matched[i] = true;
+        }
+        found.push((rel, identity));
+    }
+    for ((pattern, _), hit) in includes.iter().zip(&matched) {
+        if !hit {
             warnings.push(format!("workspace pattern {pattern:?} matches no package"));
         }
     }
+    // Two paths to one directory (a symlinked member): keep the real path.
+    let is_real = |rel: &str, identity: &Path| {
+        root_identity
+            .as_ref()
+            .is_some_and(|r| identity.strip_prefix(r).is_ok_and(|p| p == Path::new(rel)))
+    };
+    found.sort_by(|(a, ia), (b, ib)| is_real(b, ib).cmp(&is_real(a, ia)).then_with(|| a.cmp(b)));
+    let mut seen = std::collections::HashSet::new();
+    let mut dirs: Vec<String> = found
+        .into_iter()
+        .filter(|(_, identity)| seen.insert(identity.clone()))
+        .map(|(rel, _)| rel)
+        .collect();
     dirs.sort();
-    dirs.dedup();
     dirs
 }
 
@@ -261,6 +337,85 @@ mod tests {
         let dirs: Vec<_> = project.members.iter().map(|m| m.dir.as_str()).collect();
         assert_eq!(dirs, [".", "packages/a", "packages/b"]);
         assert!(project.lockfile.is_none());
+    }
+
+    /// Runs discovery in a thread so that a regression fails instead of hanging.
+    fn discover_within(root: &Path, limit: std::time::Duration) -> Project {
+        let root = root.to_owned();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(Project::discover(&root));
+        });
+        rx.recv_timeout(limit)
+            .expect("workspace discovery did not finish")
+            .unwrap()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn workspace_glob_through_a_symlink_loop_terminates() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(
+            root,
+            "package.json",
+            r#"{"name":"root","workspaces":["packages/*","**"]}"#,
+        );
+        write(root, "packages/a/package.json", r#"{"name":"a"}"#);
+        write(root, "tools/b/package.json", r#"{"name":"b"}"#);
+        std::os::unix::fs::symlink("../..", root.join("packages/loop")).unwrap();
+        std::os::unix::fs::symlink("../tools/b", root.join("packages/b-link")).unwrap();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        let project = discover_within(root, std::time::Duration::from_secs(120));
+        let dirs: Vec<_> = project.members.iter().map(|m| m.dir.as_str()).collect();
+        // The loop is the root itself: not a member; b is found once, under its real path.
+        assert_eq!(dirs, [".", "packages/a", "tools/b"]);
+        assert!(project.warnings.is_empty(), "{:?}", project.warnings);
+    }
+
+    #[test]
+    fn double_star_skips_node_modules_hidden_dirs_and_the_root() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(
+            root,
+            "package.json",
+            r#"{"name":"root","workspaces":["**"]}"#,
+        );
+        write(root, "apps/web/package.json", r#"{"name":"web"}"#);
+        write(
+            root,
+            "apps/web/node_modules/dep/package.json",
+            r#"{"name":"dep"}"#,
+        );
+        write(root, "node_modules/top/package.json", r#"{"name":"top"}"#);
+        write(root, ".cache/x/package.json", r#"{"name":"x"}"#);
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        let project = Project::discover(root).unwrap();
+        let dirs: Vec<_> = project.members.iter().map(|m| m.dir.as_str()).collect();
+        assert_eq!(dirs, [".", "apps/web"]);
+    }
+
+    #[test]
+    fn workspace_glob_matching_nothing_is_a_warning() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        write(
+            root,
+            "package.json",
+            r#"{"workspaces":["packages/*","libs/*","[bad"]}"#,
+        );
+        write(root, "packages/a/package.json", r#"{"name":"a"}"#);
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        let project = Project::discover(root).unwrap();
+        assert_eq!(project.members.len(), 2);
+        assert_eq!(
+            project.warnings,
+            [
+                "workspace pattern \"[bad\" is not a valid glob: error parsing glob '[bad': unclosed character class; missing ']'",
+                "workspace pattern \"libs/*\" matches no package",
+            ]
+        );
     }
 
     #[test]

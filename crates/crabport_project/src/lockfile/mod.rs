@@ -1,10 +1,11 @@
 //! Lockfiles as one dependency graph, whatever wrote them.
 //!
 //! Supported: `package-lock.json`/`npm-shrinkwrap.json` v1–v3, `yarn.lock`
-//! (classic and berry), `pnpm-lock.yaml` (lockfile 6.x and 9.x).
+//! (classic and berry), `pnpm-lock.yaml` (lockfile 5.x, 6.x and 9.x).
 
 mod npm;
 mod pnpm;
+mod syml;
 mod yarn;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ pub enum LockfileFormat {
     NpmV3,
     YarnClassic,
     YarnBerry,
+    PnpmV5,
     PnpmV6,
     PnpmV9,
 }

@@ -12,6 +12,7 @@ use std::path::Path;
 use crabport_core::{InputError, Position};
 use serde_yaml_ng::Value;
 
+use super::syml::{self, Node};
 use super::{Importer, LockGraph, LockedPackage, LockfileFormat, ParseResult, PkgId};
 
 pub(super) fn parse(path: &Path, text: &str) -> ParseResult {
@@ -28,6 +29,32 @@ struct Entry {
     package: LockedPackage,
     deps: Vec<(String, String)>,
     workspace_dir: Option<String>,
+    /// berry: the entry's `resolution`, which relative descriptors of its
+    /// dependencies are bound to (`file:./x::locator=<it, encoded>`).
+    locator: Option<String>,
+}
+
+/// What `encodeURIComponent` leaves alone; berry encodes bound locators with it.
+const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
+/// berry's `bindDescriptor`: `range` with the parent's locator as a parameter.
+fn bind(range: &str, locator: &str) -> String {
+    let encoded = percent_encoding::utf8_percent_encode(locator, URI_COMPONENT);
+    // A range with parameters already (`::version=…`) gets one more.
+    if range.contains("::") {
+        format!("{range}&locator={encoded}")
+    } else {
+        format!("{range}::locator={encoded}")
+    }
 }
 
 /// Descriptors index entries; a classic graph's importers are filled later
@@ -39,9 +66,12 @@ fn link(entries: Vec<Entry>, berry: bool) -> LockGraph {
             by_descriptor.insert(d.clone(), id);
         }
     }
-    let lookup = |name: &str, range: &str| -> Option<PkgId> {
-        by_descriptor
-            .get(&format!("{name}@{range}"))
+    // Relative descriptors (`file:`, `link:`, `patch:` with `./x.patch`) are
+    // keyed bound to the locator of the package that declares them.
+    let lookup = |name: &str, range: &str, locator: Option<&str>| -> Option<PkgId> {
+        locator
+            .and_then(|l| by_descriptor.get(&format!("{name}@{}", bind(range, l))))
+            .or_else(|| by_descriptor.get(&format!("{name}@{range}")))
             .or_else(|| {
                 berry
                     .then(|| by_descriptor.get(&format!("{name}@npm:{range}")))
@@ -53,17 +83,18 @@ fn link(entries: Vec<Entry>, berry: bool) -> LockGraph {
     let mut importers = BTreeMap::new();
     let mut workspace_ids = Vec::new();
     for (id, entry) in entries.iter().enumerate() {
+        let locator = entry.locator.as_deref();
         let deps: Vec<PkgId> = entry
             .deps
             .iter()
-            .filter_map(|(n, r)| lookup(n, r))
+            .filter_map(|(n, r)| lookup(n, r, locator))
             .collect();
         if let Some(dir) = &entry.workspace_dir {
             workspace_ids.push(id);
             let dependencies = entry
                 .deps
                 .iter()
-                .filter_map(|(n, r)| Some((n.clone(), lookup(n, r)?)))
+                .filter_map(|(n, r)| Some((n.clone(), lookup(n, r, locator)?)))
                 .collect();
             importers.insert(dir.clone(), Importer { dependencies });
         }
@@ -132,6 +163,7 @@ fn parse_classic(path: &Path, text: &str) -> ParseResult {
                     },
                     deps: Vec::new(),
                     workspace_dir: None,
+                    locator: None,
                 });
                 section = None;
             }
@@ -219,16 +251,20 @@ fn descriptor_name(descriptor: &str) -> Option<&str> {
 }
 
 fn parse_berry(path: &Path, text: &str) -> ParseResult {
-    let doc: BTreeMap<String, Value> =
-        serde_yaml_ng::from_str(text).map_err(|e| super::yaml_error(path, &e))?;
+    let doc = match syml::parse(text) {
+        Ok(doc) => doc,
+        // Outside the subset yarn writes: yarn falls back to a full YAML
+        // parser, and so do we; if that fails too, our error is the clearer.
+        Err(err) => match serde_yaml_ng::from_str::<Value>(text) {
+            Ok(value) => from_yaml(&value),
+            Err(_) => return Err(InputError::at(path, err.position, err.message)),
+        },
+    };
     let metadata_version = doc
         .get("__metadata")
         .and_then(|m| m.get("version"))
-        .and_then(value_string);
-    match metadata_version
-        .as_deref()
-        .and_then(|v| v.parse::<u32>().ok())
-    {
+        .and_then(Node::as_str);
+    match metadata_version.and_then(|v| v.trim().parse::<u32>().ok()) {
         Some(4..) => {}
         other => {
             return Ok(Err(format!(
@@ -238,16 +274,16 @@ fn parse_berry(path: &Path, text: &str) -> ParseResult {
         }
     }
     let mut entries = Vec::new();
-    for (key, value) in &doc {
+    for (key, value) in doc.entries() {
         if key == "__metadata" {
             continue;
         }
-        let descriptors: Vec<String> = key.split(", ").map(|d| d.trim().to_owned()).collect();
+        let descriptors: Vec<String> = key.split(',').map(|d| d.trim().to_owned()).collect();
         let resolution = value
             .get("resolution")
-            .and_then(value_string)
+            .and_then(Node::as_str)
             .unwrap_or_default();
-        let Some(name) = descriptor_name(&resolution)
+        let Some(name) = descriptor_name(resolution)
             .or_else(|| descriptors.first().and_then(|d| descriptor_name(d)))
             .map(str::to_owned)
         else {
@@ -259,11 +295,9 @@ fn parse_berry(path: &Path, text: &str) -> ParseResult {
             .map(str::to_owned);
         let mut deps = Vec::new();
         for field in ["dependencies", "optionalDependencies"] {
-            if let Some(Value::Mapping(map)) = value.get(field) {
-                for (dep, range) in map {
-                    if let (Some(dep), Some(range)) = (value_string(dep), value_string(range)) {
-                        deps.push((dep, range));
-                    }
+            for (dep, range) in value.get(field).map(Node::entries).unwrap_or_default() {
+                if let Some(range) = range.as_str() {
+                    deps.push((dep.clone(), range.to_owned()));
                 }
             }
         }
@@ -273,17 +307,33 @@ fn parse_berry(path: &Path, text: &str) -> ParseResult {
                 name,
                 version: value
                     .get("version")
-                    .and_then(value_string)
-                    .unwrap_or_default(),
+                    .and_then(Node::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
                 dependencies: Vec::new(),
                 has_install_script: false,
                 platform_specific: value.get("conditions").is_some(),
             },
             deps,
             workspace_dir,
+            locator: (!resolution.is_empty()).then(|| resolution.to_owned()),
         });
     }
     Ok(Ok((LockfileFormat::YarnBerry, link(entries, true))))
+}
+
+/// A full YAML document (the fallback) as the subset's tree.
+fn from_yaml(value: &Value) -> Node {
+    match value {
+        Value::Mapping(map) => Node::Map(
+            map.iter()
+                .filter_map(|(k, v)| Some((value_string(k)?, from_yaml(v))))
+                .collect(),
+        ),
+        Value::Sequence(items) => Node::List(items.iter().map(from_yaml).collect()),
+        Value::Tagged(tagged) => from_yaml(&tagged.value),
+        other => Node::Scalar(value_string(other).unwrap_or_default()),
+    }
 }
 
 fn value_string(v: &Value) -> Option<String> {
@@ -340,6 +390,34 @@ c@^3:
         assert!(err.message.contains("unterminated"), "{}", err.message);
         let err = parse(Path::new("yarn.lock"), "a@^1\n").unwrap_err();
         assert_eq!(err.position.unwrap().line, 1);
+    }
+
+    /// The subset parser reads every berry fixture (written by yarn 3 and 4)
+    /// exactly as a full YAML parser does, where the YAML parser can.
+    #[test]
+    fn berry_subset_parser_agrees_with_a_yaml_parser() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lockfiles");
+        let mut compared = 0;
+        for dir in [
+            "yarn-berry",
+            "yarn-berry-protocols",
+            "yarn-berry-long-key-v4",
+        ] {
+            let text = std::fs::read_to_string(fixtures.join(dir).join("yarn.lock")).unwrap();
+            let ours = syml::parse(&text).unwrap();
+            let yaml: Value = serde_yaml_ng::from_str(&text).unwrap();
+            assert_eq!(ours, from_yaml(&yaml), "{dir}");
+            compared += ours.entries().len();
+        }
+        assert!(compared > 150, "{compared}");
+    }
+
+    #[test]
+    fn berry_outside_the_subset_falls_back_to_yaml() {
+        // Flow mappings are valid YAML that yarn reads (through js-yaml) but never writes.
+        let text = "__metadata: {version: 8}\n\n\"a@npm:^1\": {version: 1.0.0, resolution: \"a@npm:1.0.0\"}\n";
+        let (_, g) = parse(Path::new("yarn.lock"), text).unwrap().unwrap();
+        assert_eq!(g.packages[0].version, "1.0.0");
     }
 
     #[test]

@@ -7,7 +7,10 @@ use crabport_audit::report::PackageReport;
 use crabport_core::escape;
 use crabport_project::DependencyKind;
 
-use super::{crate_label, crate_problems, first_sentence, status_label, stays_in_node, unknowns};
+use super::{
+    crate_label, crate_problems, first_sentence, internal_names, status_label, stays_in_node,
+    unknowns,
+};
 
 pub fn markdown(report: &AuditReport) -> String {
     let sum = &report.summary;
@@ -28,6 +31,20 @@ pub fn markdown(report: &AuditReport) -> String {
         "| {} | {} | {} | {} | {} | {} |\n",
         sum.equivalent, sum.partial, sum.std, sum.not_needed, sum.gap, sum.unknown
     );
+
+    let internal = internal_names(report);
+    if !internal.is_empty() {
+        let names: Vec<String> = internal
+            .iter()
+            .map(|n| format!("`{}`", crate::markdown_code(n)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "**{}** internal package(s) (workspace:, link:; the project's own code, not audited): {}.\n",
+            internal.len(),
+            names.join(", ")
+        );
+    }
 
     let gaps = stays_in_node(report);
     if !gaps.is_empty() {

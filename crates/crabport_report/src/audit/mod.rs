@@ -74,6 +74,17 @@ fn unknowns(report: &AuditReport) -> Vec<&PackageReport> {
     distinct_with_status(report, PackageStatus::Unknown)
 }
 
+/// Names of the project's own packages that are depended on, distinct, in report order.
+fn internal_names(report: &AuditReport) -> Vec<&str> {
+    let mut seen = std::collections::BTreeSet::new();
+    report
+        .internal_packages
+        .iter()
+        .map(|p| p.name.as_str())
+        .filter(|n| seen.insert(*n))
+        .collect()
+}
+
 /// Recommended crates that are not `ok`, with the package that suggests them.
 fn crate_problems(report: &AuditReport) -> Vec<(&PackageReport, &CrateReport)> {
     let mut seen = std::collections::BTreeSet::new();

@@ -7,7 +7,10 @@ use crabport_audit::report::{CrateState, PackageReport, PackageStatus, Summary};
 use crabport_core::escape;
 use crabport_project::DependencyKind;
 
-use super::{crate_label, crate_problems, first_sentence, status_label, stays_in_node, unknowns};
+use super::{
+    crate_label, crate_problems, first_sentence, internal_names, status_label, stays_in_node,
+    unknowns,
+};
 use crate::style::{Styles, paint};
 use crate::table::{Cell, Row, render};
 
@@ -182,6 +185,7 @@ fn summary(report: &AuditReport, s: &Styles, width: usize, out: &mut String) {
         }
     }
     native(report, s, out);
+    internal(report, s, out);
     let decisions = &report.cargo_plan.decisions;
     if !decisions.is_empty() {
         let _ = writeln!(
@@ -334,6 +338,30 @@ fn native(report: &AuditReport, s: &Styles, out: &mut String) {
             )
         );
     }
+}
+
+/// The project's own packages (`workspace:`, `link:`): listed, not audited.
+fn internal(report: &AuditReport, s: &Styles, out: &mut String) {
+    let names = internal_names(report);
+    if names.is_empty() {
+        return;
+    }
+    const SHOWN: usize = 8;
+    let mut list = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| escape::terminal(n).into_owned())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        list.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    let _ = writeln!(
+        out,
+        "  {} {} (workspace:, link:; the project's own code, not audited): {list}",
+        paint(s.info, "·"),
+        plural(names.len(), "internal package", "internal packages"),
+    );
 }
 
 fn index_line(report: &AuditReport, s: &Styles, out: &mut String) {
