@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crabport_audit::index::{CratesIndex, IndexOptions, Lookup, Source};
-use crabport_audit::kb::{KnowledgeBase, Status};
+use crabport_audit::kb::{GapKind, KnowledgeBase, Status};
 
 fn kb() -> KnowledgeBase {
     KnowledgeBase::embedded().unwrap_or_else(|errors| {
@@ -181,4 +181,38 @@ fn every_crate_exists_is_maintained_and_has_its_features_on_the_live_index() {
         offenders.len(),
         offenders.join("\n")
     );
+}
+
+#[test]
+fn rudderstack_maps_to_the_official_rust_sdk() {
+    let kb = kb();
+    let entry = kb.lookup("@rudderstack/rudder-sdk-node").unwrap().entry();
+    assert_eq!(entry.status, Status::Equivalent);
+    assert_eq!(entry.crates[0].name, "rudderanalytics");
+    // Other vendors with an official or steadily released Rust client.
+    for (npm, krate) in [
+        ("@onesignal/node-onesignal", "onesignal-rust-api"),
+        ("@sendgrid/mail", "sendgrid"),
+    ] {
+        let entry = kb.lookup(npm).unwrap().entry();
+        assert_eq!(entry.status, Status::Equivalent, "{npm}");
+        assert_eq!(entry.crates[0].name, krate, "{npm}");
+    }
+}
+
+#[test]
+fn vendor_sdk_gaps_name_the_crates_to_build_on() {
+    let kb = kb();
+    for entry in kb
+        .entries()
+        .iter()
+        .filter(|e| e.gap_kind == Some(GapKind::VendorSdk))
+    {
+        assert!(
+            !entry.alternatives.is_empty(),
+            "{} ({}) is a vendor-sdk gap with no crate to call the vendor's API with",
+            entry.origin,
+            entry.npm
+        );
+    }
 }
