@@ -216,3 +216,49 @@ fn vendor_sdk_gaps_name_the_crates_to_build_on() {
         );
     }
 }
+
+/// `std` means the standard library or the service's framework covers the
+/// package: the migration guide's baseline stack (serde, tokio, axum, sqlx,
+/// reqwest, tracing) and the crates that stack is built from or pairs with.
+/// Any other crate doing the job makes the package `equivalent` (or
+/// `partial`), and an optional convenience belongs in `alternatives`.
+const FRAMEWORK_CRATES: &[&str] = &[
+    "serde",
+    "serde_json",
+    "tokio",
+    "futures",
+    "bytes",
+    "axum",
+    "axum-extra",
+    "tower",
+    "tower-http",
+    "http",
+    "sqlx",
+    "reqwest",
+    "tracing",
+    "tracing-subscriber",
+];
+
+#[test]
+fn std_entries_name_no_crate_unless_a_framework_covers_it() {
+    let kb = kb();
+    let offenders: Vec<String> = kb
+        .entries()
+        .iter()
+        .filter(|e| e.status == Status::Std)
+        .flat_map(|e| {
+            e.crates
+                .iter()
+                .filter(|c| !FRAMEWORK_CRATES.contains(&c.name.as_str()))
+                .map(move |c| format!("{} ({} → {})", e.origin, e.npm, c.name))
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "`std` entries naming a crate outside the framework stack (make them equivalent/partial, or move the crate to alternatives):\n{}",
+        offenders.join("\n")
+    );
+    let core = kb.lookup("@opentelemetry/core").unwrap().entry();
+    assert_eq!(core.status, Status::Equivalent);
+    assert_eq!(kb.lookup("body-parser").unwrap().entry().status, Status::Std);
+}
