@@ -262,3 +262,41 @@ fn std_entries_name_no_crate_unless_a_framework_covers_it() {
     assert_eq!(core.status, Status::Equivalent);
     assert_eq!(kb.lookup("body-parser").unwrap().entry().status, Status::Std);
 }
+
+#[test]
+fn runtime_orms_offer_the_crate_to_port_to() {
+    let kb = kb();
+    for npm in [
+        "typeorm",
+        "sequelize",
+        "sequelize-typescript",
+        "@mikro-orm/core",
+        "objection",
+        "bookshelf",
+        "mongoose",
+        "@typegoose/typegoose",
+    ] {
+        let entry = kb.lookup(npm).unwrap().entry();
+        assert_eq!(entry.status, Status::Partial, "{npm}");
+        assert!(
+            ["sea-orm", "mongodb"].contains(&entry.crates[0].name.as_str()),
+            "{npm} → {}",
+            entry.crates[0].name
+        );
+    }
+    // A runtime-only gap still names what to build on, except DI containers,
+    // which Rust replaces with explicit wiring and no crate at all.
+    let di = ["inversify", "tsyringe", "typedi", "awilix"];
+    for entry in kb
+        .entries()
+        .iter()
+        .filter(|e| e.gap_kind == Some(GapKind::Dynamic) && !di.contains(&e.npm.as_str()))
+    {
+        assert!(
+            !entry.alternatives.is_empty(),
+            "{} ({}) is a dynamic gap with no crate to port to",
+            entry.origin,
+            entry.npm
+        );
+    }
+}
