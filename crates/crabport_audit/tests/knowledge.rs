@@ -258,7 +258,10 @@ fn std_entries_name_no_crate_unless_a_framework_covers_it() {
     );
     let core = kb.lookup("@opentelemetry/core").unwrap().entry();
     assert_eq!(core.status, Status::Equivalent);
-    assert_eq!(kb.lookup("body-parser").unwrap().entry().status, Status::Std);
+    assert_eq!(
+        kb.lookup("body-parser").unwrap().entry().status,
+        Status::Std
+    );
 }
 
 #[test]
