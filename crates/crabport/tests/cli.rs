@@ -582,6 +582,32 @@ fn fake_npm_registry(
     (port, server)
 }
 
+/// `crabport audit --npm-hints --format json` against the fake registry on `port`.
+fn npm_hints_audit(
+    port: u16,
+    dir: &Path,
+    server: std::thread::JoinHandle<()>,
+    extra: &[&str],
+) -> Value {
+    let out = crabport()
+        .env("npm_config_registry", format!("http://127.0.0.1:{port}"))
+        .arg("audit")
+        .arg(dir)
+        .args(["--npm-hints", "--format", "json"])
+        .args(extra)
+        .arg("--cache-dir")
+        .arg(dir.join("index-cache"))
+        .output()
+        .unwrap();
+    server.join().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Keywords in the published package.json that name a package the knowledge
 /// base maps (here `redis` and `ioredis`) propose those crates, unverified,
 /// and never change the status.
@@ -601,21 +627,7 @@ fn npm_metadata_proposes_unverified_candidate_crates() {
         r#"{"dependencies":{"@zz/cache-kit":"^2"}}"#,
     )
     .unwrap();
-    let out = crabport()
-        .env("npm_config_registry", format!("http://127.0.0.1:{port}"))
-        .arg("audit")
-        .arg(tmp.path())
-        .args(["--npm-hints", "--format", "json", "--cache-dir"])
-        .arg(tmp.path().join("index-cache"))
-        .output()
-        .unwrap();
-    server.join().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = npm_hints_audit(port, tmp.path(), server, &[]);
     let package = &report["packages"][0];
     assert_eq!(package["status"], "unknown");
     let candidates: Vec<&Value> = package["hints"]
@@ -669,28 +681,7 @@ fn npm_hints_come_from_the_registry_and_are_unverified() {
         r#"{"lockfileVersion":3,"packages":{"":{"dependencies":{"zz-native-thing":"1.2.3"}},"node_modules/zz-native-thing":{"version":"1.2.3"}}}"#,
     )
     .unwrap();
-    let out = crabport()
-        .env("npm_config_registry", format!("http://127.0.0.1:{port}"))
-        .arg("audit")
-        .arg(tmp.path())
-        .args([
-            "--npm-hints",
-            "--format",
-            "json",
-            "--concurrency",
-            "1",
-            "--cache-dir",
-        ])
-        .arg(tmp.path().join("index-cache"))
-        .output()
-        .unwrap();
-    server.join().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = npm_hints_audit(port, tmp.path(), server, &["--concurrency", "1"]);
     let hints = |npm: &str| -> Vec<(String, bool)> {
         report["packages"]
             .as_array()
