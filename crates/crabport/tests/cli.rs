@@ -754,14 +754,19 @@ fn untrusted_names_are_escaped_in_every_format() {
     toml::from_str::<toml::Table>(&toml_text).unwrap();
 }
 
-/// `--npm-hints` against a real HTTP server standing in for the registry.
-#[test]
-fn npm_hints_come_from_the_registry_and_are_unverified() {
+/// A real HTTP server standing in for the npm registry: answers `requests`
+/// connections, each with the body whose request-line fragment matches (404
+/// otherwise).
+fn fake_npm_registry(
+    requests: usize,
+    routes: &[(&'static str, &'static str)],
+) -> (u16, std::thread::JoinHandle<()>) {
     use std::io::{BufRead as _, BufReader, Write as _};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
+    let routes = routes.to_vec();
     let server = std::thread::spawn(move || {
-        for stream in listener.incoming().take(2) {
+        for stream in listener.incoming().take(requests) {
             let mut stream = stream.unwrap();
             let mut request_line = String::new();
             let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -771,13 +776,10 @@ fn npm_hints_come_from_the_registry_and_are_unverified() {
             while reader.read_line(&mut line).unwrap() > 2 {
                 line.clear();
             }
-            let body = if request_line.contains("/zz-native-thing/1.2.3 ") {
-                r#"{"name":"zz-native-thing","version":"1.2.3","gypfile":true}"#
-            } else if request_line.contains("/@zz%2fwidget/latest ") {
-                r#"{"name":"@zz/widget","peerDependencies":{"react":"^19"},"deprecated":"use @zz/widget2"}"#
-            } else {
-                ""
-            };
+            let body = routes
+                .iter()
+                .find(|(fragment, _)| request_line.contains(fragment))
+                .map_or("", |(_, body)| body);
             let status = if body.is_empty() {
                 "404 Not Found"
             } else {
@@ -791,6 +793,95 @@ fn npm_hints_come_from_the_registry_and_are_unverified() {
             .unwrap();
         }
     });
+    (port, server)
+}
+
+/// `crabport audit --npm-hints --format json` against the fake registry on `port`.
+fn npm_hints_audit(
+    port: u16,
+    dir: &Path,
+    server: std::thread::JoinHandle<()>,
+    extra: &[&str],
+) -> Value {
+    let out = crabport()
+        .env("npm_config_registry", format!("http://127.0.0.1:{port}"))
+        .arg("audit")
+        .arg(dir)
+        .args(["--npm-hints", "--format", "json"])
+        .args(extra)
+        .arg("--cache-dir")
+        .arg(dir.join("index-cache"))
+        .output()
+        .unwrap();
+    server.join().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Keywords in the published package.json that name a package the knowledge
+/// base maps (here `redis` and `ioredis`) propose those crates, unverified,
+/// and never change the status.
+#[test]
+fn npm_metadata_proposes_unverified_candidate_crates() {
+    let (port, server) = fake_npm_registry(
+        1,
+        &[(
+            "/@zz%2fcache-kit/latest ",
+            r#"{"name":"@zz/cache-kit","keywords":["cache","Redis","ioredis","typescript"]}"#,
+        )],
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
+    std::fs::write(
+        tmp.path().join("package.json"),
+        r#"{"dependencies":{"@zz/cache-kit":"^2"}}"#,
+    )
+    .unwrap();
+    let report = npm_hints_audit(port, tmp.path(), server, &[]);
+    let package = &report["packages"][0];
+    assert_eq!(package["status"], "unknown");
+    let candidates: Vec<&Value> = package["hints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["kind"] == "candidate-crate")
+        .collect();
+    assert_eq!(candidates.len(), 2, "{package}");
+    assert!(candidates.iter().all(|h| h["verified"] == false));
+    let first = candidates[0]["message"].as_str().unwrap();
+    assert!(
+        first.contains("`redis`") && first.contains("knowledge/database.toml:"),
+        "{first}"
+    );
+    assert!(
+        candidates[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`ioredis`")
+    );
+    assert_valid(&report);
+}
+
+/// `--npm-hints` against a real HTTP server standing in for the registry.
+#[test]
+fn npm_hints_come_from_the_registry_and_are_unverified() {
+    let (port, server) = fake_npm_registry(
+        2,
+        &[
+            (
+                "/zz-native-thing/1.2.3 ",
+                r#"{"name":"zz-native-thing","version":"1.2.3","gypfile":true}"#,
+            ),
+            (
+                "/@zz%2fwidget/latest ",
+                r#"{"name":"@zz/widget","peerDependencies":{"react":"^19"},"deprecated":"use @zz/widget2"}"#,
+            ),
+        ],
+    );
 
     let tmp = tempfile::tempdir().unwrap();
     std::fs::create_dir(tmp.path().join(".git")).unwrap();
@@ -804,28 +895,7 @@ fn npm_hints_come_from_the_registry_and_are_unverified() {
         r#"{"lockfileVersion":3,"packages":{"":{"dependencies":{"zz-native-thing":"1.2.3"}},"node_modules/zz-native-thing":{"version":"1.2.3"}}}"#,
     )
     .unwrap();
-    let out = crabport()
-        .env("npm_config_registry", format!("http://127.0.0.1:{port}"))
-        .arg("audit")
-        .arg(tmp.path())
-        .args([
-            "--npm-hints",
-            "--format",
-            "json",
-            "--concurrency",
-            "1",
-            "--cache-dir",
-        ])
-        .arg(tmp.path().join("index-cache"))
-        .output()
-        .unwrap();
-    server.join().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = npm_hints_audit(port, tmp.path(), server, &["--concurrency", "1"]);
     let hints = |npm: &str| -> Vec<(String, bool)> {
         report["packages"]
             .as_array()

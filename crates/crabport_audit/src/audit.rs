@@ -8,7 +8,7 @@ use jiff::{Timestamp, ToSpan};
 use crabport_project::{Dependency, DependencyKind, DependencySource, Member, PkgId, Project};
 
 use crate::index::{Lookup, Source};
-use crate::kb::{CrateSpec, KnowledgeBase, Match};
+use crate::kb::{CrateSpec, KnowledgeBase, Match, Status};
 use crate::npm::NpmFacts;
 use crate::report::{
     AuditReport, CrateReport, CrateState, GapKindCounts, Hint, IndexInfo, InternalPackage,
@@ -417,6 +417,9 @@ fn unknown_hints(
             }
         }
     }
+    if let Some(facts) = metadata {
+        hints.extend(candidate_crates(npm, kb, &facts.keywords));
+    }
     if let Some(vendor) = kb.vendor_of(npm) {
         hints.push(Hint {
             kind: "vendor-scope",
@@ -451,6 +454,42 @@ fn unknown_hints(
         });
     }
     hints
+}
+
+/// At most this many `candidate-crate` hints per package.
+const MAX_CANDIDATES: usize = 3;
+
+/// Crates proposed for an unknown package from its npm keywords: a keyword
+/// that is itself a package the knowledge base maps to crates (`redis`,
+/// `express`, `jsonwebtoken` …) suggests the package works in that domain.
+/// A guess from author-written tags, so always unverified.
+fn candidate_crates(npm: &str, kb: &KnowledgeBase, keywords: &[String]) -> Vec<Hint> {
+    keywords
+        .iter()
+        .filter(|k| !k.eq_ignore_ascii_case(npm))
+        .filter_map(|k| match kb.lookup(k)? {
+            Match::Exact(entry)
+                if matches!(entry.status, Status::Equivalent | Status::Partial)
+                    && !entry.crates.is_empty() =>
+            {
+                Some((k, entry))
+            }
+            _ => None,
+        })
+        .take(MAX_CANDIDATES)
+        .map(|(keyword, entry)| {
+            let crates: Vec<&str> = entry.crates.iter().map(|c| c.name.as_str()).collect();
+            Hint {
+                kind: "candidate-crate",
+                message: format!(
+                    "npm keywords include `{keyword}`, which the knowledge base maps to {} ({}); a package tagged so may do a similar job: read its README before relying on it",
+                    crates.join(" + "),
+                    entry.origin
+                ),
+                verified: false,
+            }
+        })
+        .collect()
 }
 
 fn date_of(t: Timestamp) -> String {
@@ -778,5 +817,38 @@ fn pathdiff(root: &std::path::Path, full: &std::path::Path) -> String {
             }
             None => return full.display().to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npm_keywords_naming_known_packages_propose_their_crates_unverified() {
+        let kb = KnowledgeBase::from_files([(
+            "t.toml",
+            "[[package]]\nnpm = \"redis\"\nstatus = \"equivalent\"\ncrates = [\"redis\"]\nnote = \"n\"\n\n\
+             [[package]]\nnpm = \"typescript\"\nstatus = \"not-needed\"\nnote = \"n\"\n\n\
+             [[package]]\nnpm = \"express\"\nstatus = \"equivalent\"\ncrates = [\"axum\", \"tokio\"]\nnote = \"n\"\n",
+        )])
+        .unwrap();
+        let keywords: Vec<String> = ["typescript", "zz-cache", "redis", "express"]
+            .map(String::from)
+            .to_vec();
+        let hints = candidate_crates("zz-cache", &kb, &keywords);
+        let messages: Vec<&str> = hints.iter().map(|h| h.message.as_str()).collect();
+        assert_eq!(hints.len(), 2, "{messages:?}");
+        assert!(
+            hints
+                .iter()
+                .all(|h| h.kind == "candidate-crate" && !h.verified)
+        );
+        assert!(messages[0].contains("`redis`") && messages[0].contains("maps to redis ("));
+        assert!(messages[1].contains("axum + tokio"), "{}", messages[1]);
+        // A package's own name is no evidence, and the list is capped.
+        assert!(candidate_crates("redis", &kb, &["redis".to_owned()]).is_empty());
+        let many: Vec<String> = std::iter::repeat_n("redis".to_owned(), 10).collect();
+        assert_eq!(candidate_crates("x", &kb, &many).len(), MAX_CANDIDATES);
     }
 }

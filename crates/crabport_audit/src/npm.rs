@@ -16,7 +16,12 @@ pub struct NpmFacts {
     pub native: Option<String>,
     pub browser: Option<String>,
     pub deprecated: Option<String>,
+    /// The published `keywords`, lower-cased (at most [`MAX_KEYWORDS`]).
+    pub keywords: Vec<String>,
 }
+
+/// Keyword lists are author-written and sometimes long; the first ones matter.
+const MAX_KEYWORDS: usize = 20;
 
 const FRONT_END_PEERS: &[&str] = &[
     "react",
@@ -136,6 +141,15 @@ pub fn facts(doc: &Value) -> NpmFacts {
     if let Some(message) = doc.get("deprecated").and_then(Value::as_str) {
         facts.deprecated = Some(message.to_owned());
     }
+    if let Some(keywords) = doc.get("keywords").and_then(Value::as_array) {
+        for k in keywords.iter().filter_map(Value::as_str) {
+            let k = k.trim().to_ascii_lowercase();
+            if !k.is_empty() && !facts.keywords.contains(&k) && facts.keywords.len() < MAX_KEYWORDS
+            {
+                facts.keywords.push(k);
+            }
+        }
+    }
     facts
 }
 
@@ -158,6 +172,8 @@ mod tests {
         );
         assert!(ui.browser.unwrap().contains("react"));
         assert_eq!(ui.deprecated.as_deref(), Some("use x"));
+        let tagged = facts(&serde_json::json!({"keywords": ["Redis", " cache ", "redis", 3]}));
+        assert_eq!(tagged.keywords, ["redis", "cache"]);
         assert_eq!(
             facts(&serde_json::json!({"name": "plain"})),
             NpmFacts::default()

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crabport_audit::index::{CratesIndex, IndexOptions, Lookup};
-use crabport_audit::kb::{KnowledgeBase, Status};
+use crabport_audit::kb::{GapKind, KnowledgeBase, Status};
 use crabport_audit::report::CrateState;
 
 fn kb() -> KnowledgeBase {
@@ -277,4 +277,123 @@ fn gating_knowledge_tests_pass_with_the_clock_two_years_ahead() {
         ),
         "{output}"
     );
+}
+
+#[test]
+fn rudderstack_maps_to_the_official_rust_sdk() {
+    let kb = kb();
+    let entry = kb.lookup("@rudderstack/rudder-sdk-node").unwrap().entry();
+    assert_eq!(entry.status, Status::Equivalent);
+    assert_eq!(entry.crates[0].name, "rudderanalytics");
+    let onesignal = kb.lookup("@onesignal/node-onesignal").unwrap().entry();
+    assert_eq!(onesignal.status, Status::Equivalent);
+    assert_eq!(onesignal.crates[0].name, "onesignal-rust-api");
+    // A community crate alone leaves a vendor-SDK gap; it is offered as an alternative.
+    let sendgrid = kb.lookup("@sendgrid/mail").unwrap().entry();
+    assert_eq!(sendgrid.gap_kind, Some(GapKind::VendorSdk));
+    assert!(sendgrid.alternatives.iter().any(|c| c.name == "sendgrid"));
+}
+
+#[test]
+fn vendor_sdk_gaps_name_the_crates_to_build_on() {
+    let kb = kb();
+    for entry in kb
+        .entries()
+        .iter()
+        .filter(|e| e.gap_kind == Some(GapKind::VendorSdk))
+    {
+        assert!(
+            !entry.alternatives.is_empty(),
+            "{} ({}) is a vendor-sdk gap with no crate to call the vendor's API with",
+            entry.origin,
+            entry.npm
+        );
+    }
+}
+
+/// `std` means the standard library or the service's framework covers the
+/// package: the migration guide's baseline stack (serde, tokio, axum, sqlx,
+/// reqwest, tracing) and the crates that stack is built from or pairs with.
+/// Any other crate doing the job makes the package `equivalent` (or
+/// `partial`), and an optional convenience belongs in `alternatives`.
+const FRAMEWORK_CRATES: &[&str] = &[
+    "serde",
+    "serde_json",
+    "tokio",
+    "futures",
+    "bytes",
+    "axum",
+    "axum-extra",
+    "tower",
+    "tower-http",
+    "http",
+    "sqlx",
+    "reqwest",
+    "tracing",
+    "tracing-subscriber",
+];
+
+#[test]
+fn std_entries_name_no_crate_unless_a_framework_covers_it() {
+    let kb = kb();
+    let offenders: Vec<String> = kb
+        .entries()
+        .iter()
+        .filter(|e| e.status == Status::Std)
+        .flat_map(|e| {
+            e.crates
+                .iter()
+                .filter(|c| !FRAMEWORK_CRATES.contains(&c.name.as_str()))
+                .map(move |c| format!("{} ({} → {})", e.origin, e.npm, c.name))
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "`std` entries naming a crate outside the framework stack (make them equivalent/partial, or move the crate to alternatives):\n{}",
+        offenders.join("\n")
+    );
+    let core = kb.lookup("@opentelemetry/core").unwrap().entry();
+    assert_eq!(core.status, Status::Equivalent);
+    assert_eq!(
+        kb.lookup("body-parser").unwrap().entry().status,
+        Status::Std
+    );
+}
+
+#[test]
+fn runtime_orms_offer_the_crate_to_port_to() {
+    let kb = kb();
+    for npm in [
+        "typeorm",
+        "sequelize",
+        "sequelize-typescript",
+        "@mikro-orm/core",
+        "objection",
+        "bookshelf",
+        "mongoose",
+        "@typegoose/typegoose",
+    ] {
+        let entry = kb.lookup(npm).unwrap().entry();
+        assert_eq!(entry.status, Status::Partial, "{npm}");
+        assert!(
+            ["sea-orm", "mongodb"].contains(&entry.crates[0].name.as_str()),
+            "{npm} → {}",
+            entry.crates[0].name
+        );
+    }
+    // A runtime-only gap still names what to build on, except DI containers,
+    // which Rust replaces with explicit wiring and no crate at all.
+    let di = ["inversify", "tsyringe", "typedi", "awilix"];
+    for entry in kb
+        .entries()
+        .iter()
+        .filter(|e| e.gap_kind == Some(GapKind::Dynamic) && !di.contains(&e.npm.as_str()))
+    {
+        assert!(
+            !entry.alternatives.is_empty(),
+            "{} ({}) is a dynamic gap with no crate to port to",
+            entry.origin,
+            entry.npm
+        );
+    }
 }
