@@ -4,8 +4,9 @@ use std::collections::HashMap;
 
 use anyhow::{Context as _, anyhow};
 
-use crabport_audit::index::{CratesIndex, IndexOptions};
+use crabport_audit::index::{CratesIndex, IndexOptions, Lookup};
 use crabport_audit::kb::KnowledgeBase;
+use crabport_audit::report::IndexInfo;
 use crabport_audit::report::{CrateState, PackageStatus};
 use crabport_audit::{AuditOptions, AuditReport};
 use crabport_project::Project;
@@ -40,14 +41,7 @@ pub fn run(args: &AuditArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
 
     let names = crabport_audit::crates_to_resolve(&project, &kb, &options);
     let index = open_index(&args.index, &config)?;
-    let bar = progress(names.len(), quiet, "resolving crates");
-    let results = index.lookup_all(&names, &|name| {
-        bar.set_message(name.to_owned());
-        bar.inc(1);
-    });
-    bar.finish_and_clear();
-    let lookups: HashMap<String, _> = names.into_iter().zip(results).collect();
-    let info = crabport_audit::index_info(index.url(), args.index.offline, &lookups);
+    let (lookups, info) = resolve(&index, names, args.index.offline, quiet);
 
     let mut npm_facts = HashMap::new();
     let mut npm_warning = None;
@@ -108,6 +102,25 @@ pub fn run(args: &AuditArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
+}
+
+/// Every crate of `names` looked up on the index, with a progress bar on a
+/// terminal, and how the index was consulted.
+pub fn resolve(
+    index: &CratesIndex,
+    names: Vec<String>,
+    offline: bool,
+    quiet: bool,
+) -> (HashMap<String, Lookup>, IndexInfo) {
+    let bar = progress(names.len(), quiet, "resolving crates");
+    let results = index.lookup_all(&names, &|name| {
+        bar.set_message(name.to_owned());
+        bar.inc(1);
+    });
+    bar.finish_and_clear();
+    let lookups: HashMap<String, Lookup> = names.into_iter().zip(results).collect();
+    let info = crabport_audit::index_info(index.url(), offline, &lookups);
+    (lookups, info)
 }
 
 /// The crates.io index as flags and `[audit]` ask for; flags win.

@@ -2,17 +2,15 @@
 //! maintenance report CI prints (not a gate: crates age as the calendar
 //! moves; audit users see that at run time as `stale`).
 
-use std::collections::HashMap;
-
 use anyhow::{Context as _, anyhow};
 
 use crabport_audit::kb::KnowledgeBase;
 
 use crate::ExitStatus;
 use crate::cli::{KbCheckArgs, KbFormat};
-use crate::commands::audit::open_index;
+use crate::commands::audit::{open_index, resolve};
 use crate::config::AuditConfig;
-use crate::output::{print_report, progress};
+use crate::output::print_report;
 
 pub fn check(args: &KbCheckArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let kb = match &args.knowledge {
@@ -22,14 +20,7 @@ pub fn check(args: &KbCheckArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let now = crabport_core::clock::now().map_err(|e| anyhow!(e))?;
     let names = crabport_audit::kb_check::crate_names(&kb);
     let index = open_index(&args.index, &AuditConfig::default())?;
-    let bar = progress(names.len(), quiet, "checking crates");
-    let results = index.lookup_all(&names, &|name| {
-        bar.set_message(name.to_owned());
-        bar.inc(1);
-    });
-    bar.finish_and_clear();
-    let lookups: HashMap<String, _> = names.into_iter().zip(results).collect();
-    let info = crabport_audit::index_info(index.url(), args.index.offline, &lookups);
+    let (lookups, info) = resolve(&index, names, args.index.offline, quiet);
     let report = crabport_audit::kb_check::check(
         &kb,
         &lookups,
