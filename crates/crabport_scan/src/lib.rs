@@ -4,15 +4,19 @@
 //! One oxc parse and one semantic model per file; every rule runs over it.
 //! Files are processed in parallel and dropped as soon as they are done.
 
+pub mod codes;
 pub mod context;
+pub mod depth;
 pub mod mutation;
 pub mod project_index;
 pub mod rule;
 pub mod rules;
+pub mod suppression;
 pub mod walk;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use oxc_allocator::Allocator;
 use oxc_parser::Parser;
@@ -70,9 +74,26 @@ pub struct DirectoryFriction {
     pub worst_files: Vec<String>,
 }
 
-/// The rule code of a file that does not parse.
+/// The code of a file that does not parse.
 pub const PARSE_ERROR: &str = "parse-error";
+/// The code of a file nested too deep to analyse.
+pub const TOO_DEEP: &str = "too-deep";
+/// The code of a `// crabport-ignore` comment that suppresses nothing as written.
+pub const INVALID_SUPPRESSION: &str = "invalid-suppression";
 
+/// Whether `code` is something a scan reports: a rule or one of [`codes::CODES`].
+pub fn is_code(code: &str) -> bool {
+    rules::find(code).is_some() || codes::CODES.iter().any(|c| c.code == code)
+}
+
+/// Every code a scan reports, rules first.
+pub fn all_codes() -> impl Iterator<Item = &'static str> {
+    rules::all()
+        .map(|r| r.code())
+        .chain(codes::CODES.iter().map(|c| c.code))
+}
+
+#[derive(Default)]
 struct FileResult {
     path: String,
     lines: usize,
@@ -132,14 +153,18 @@ pub fn scan(
     // Only when a rule follows imports: each file's exports, recorded from
     // the same parse, and the findings that wait on them.
     let cross_file = rules.iter().any(|r| r.code() == "floating-promise");
-    let mut results: Vec<FileResult> = files
-        .par_iter()
-        .map(|path| {
-            let result = scan_file(base, path, &rules, options, cross_file);
-            on_file();
-            result
-        })
-        .collect();
+    // Every file runs on a worker of the big-stack pool, even a lone file
+    // (rayon would run that on the calling thread).
+    let mut results: Vec<FileResult> = pool()?.install(|| {
+        files
+            .par_iter()
+            .map(|path| {
+                let result = scan_file(base, path, &rules, cross_file);
+                on_file();
+                result
+            })
+            .collect()
+    });
     if cross_file {
         resolve_deferred(&mut results);
     }
@@ -148,10 +173,18 @@ pub fn scan(
         summary: ScanSummary::default(),
     };
     let mut per_file = Vec::new();
-    for r in results {
+    for mut r in results {
         if r.minified {
             report.summary.skipped_minified += 1;
             continue;
+        }
+        // `[scan] disable` and `severity` also cover the codes that are not rules.
+        r.findings
+            .retain(|f| !options.disabled.iter().any(|d| d == f.rule));
+        for f in &mut r.findings {
+            if let Some(severity) = options.severity.get(f.rule) {
+                f.severity = *severity;
+            }
         }
         report.summary.files += 1;
         report.summary.lines += r.lines;
@@ -172,6 +205,20 @@ pub fn scan(
     Ok(report)
 }
 
+/// The scan's workers, each with a [`depth::WORKER_STACK`] stack.
+fn pool() -> Result<&'static rayon::ThreadPool, String> {
+    static POOL: OnceLock<Result<rayon::ThreadPool, String>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("crabport-scan-{i}"))
+            .stack_size(depth::WORKER_STACK)
+            .build()
+            .map_err(|e| format!("cannot start the scan's worker threads: {e}"))
+    })
+    .as_ref()
+    .map_err(Clone::clone)
+}
+
 /// A path as findings show it: relative to the scanned base, `/`-separated.
 fn display_path(base: &Path, path: &Path) -> String {
     path.strip_prefix(base)
@@ -184,23 +231,18 @@ fn scan_file(
     base: &Path,
     path: &Path,
     rules: &[&dyn Rule],
-    options: &ScanOptions,
     cross_file: bool,
 ) -> FileResult {
     let display = display_path(base, path);
     let mut result = FileResult {
         path: display.clone(),
-        lines: 0,
-        findings: Vec::new(),
-        suppressed: 0,
-        minified: false,
-        exports: None,
-        deferred: Vec::new(),
+        ..FileResult::default()
     };
     let source = match std::fs::read_to_string(path) {
         Ok(s) => s,
         Err(e) => {
             result.findings.push(file_finding(
+                PARSE_ERROR,
                 &display,
                 Position { line: 1, column: 1 },
                 format!("cannot read the file: {e}"),
@@ -213,11 +255,76 @@ fn scan_file(
         result.minified = true;
         return result;
     }
+    if let Some(at) = depth::too_deep(&source, depth::MAX_NESTING) {
+        let lines = LineIndex::new(&source);
+        result.lines = lines.line_count();
+        let position = lines.position(at);
+        result.findings.push(file_finding(
+            TOO_DEEP,
+            &display,
+            position,
+            format!(
+                "nesting deeper than {} levels (brackets, `${{` or chained `=>`) starts here",
+                depth::MAX_NESTING
+            ),
+            lines.line_text(position.line),
+        ));
+        return result;
+    }
+    let needed = depth::stack_needed(source.len());
+    if needed <= depth::WORKER_STACK {
+        analyse(&mut result, path, &source, rules, cross_file);
+        return result;
+    }
+    // A long file: its own thread, with the stack its length can need.
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("crabport-scan-large".to_owned())
+            .stack_size(needed)
+            .spawn_scoped(scope, || {
+                let mut result = FileResult {
+                    path: display.clone(),
+                    ..FileResult::default()
+                };
+                analyse(&mut result, path, &source, rules, cross_file);
+                result
+            });
+        match spawned.map(std::thread::ScopedJoinHandle::join) {
+            Ok(Ok(done)) => result = done,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(e) => {
+                result.lines = LineIndex::new(&source).line_count();
+                result.findings.push(file_finding(
+                    TOO_DEEP,
+                    &display,
+                    Position { line: 1, column: 1 },
+                    format!(
+                        "analysing this {} KiB file safely needs up to {} MiB of stack, which the system would not reserve: {e}",
+                        source.len() >> 10,
+                        needed >> 20
+                    ),
+                    "",
+                ));
+            }
+        }
+    });
+    result
+}
+
+/// Parse, semantic model, every rule: the recursive part of a file's scan.
+fn analyse(
+    result: &mut FileResult,
+    path: &Path,
+    source: &str,
+    rules: &[&dyn Rule],
+    cross_file: bool,
+) {
+    let display = result.path.clone();
     let source_type = SourceType::from_path(path).unwrap_or_default();
     let allocator = Allocator::default();
-    let parsed = Parser::new(&allocator, &source, source_type).parse();
+    let parsed = Parser::new(&allocator, source, source_type).parse();
     if parsed.panicked || parsed.diagnostics.has_errors() {
-        let lines = LineIndex::new(&source);
+        let lines = LineIndex::new(source);
         result.lines = lines.line_count();
         let (position, message) = parsed.diagnostics.errors().next().map_or_else(
             || {
@@ -232,16 +339,20 @@ fn scan_file(
             },
         );
         let snippet = lines.line_text(position.line);
-        result
-            .findings
-            .push(file_finding(&display, position, message, snippet));
-        return result;
+        result.findings.push(file_finding(
+            PARSE_ERROR,
+            &display,
+            position,
+            message,
+            snippet,
+        ));
+        return;
     }
     let semantic = SemanticBuilder::new()
         .with_build_nodes(true)
         .build(&parsed.program)
         .semantic;
-    let mut ctx = FileContext::new(&display, &source, &semantic, None);
+    let mut ctx = FileContext::new(&display, source, &semantic, None);
     if cross_file {
         ctx = ctx.deferring_cross_file();
         result.exports = Some(project_index::module_exports(&parsed.program));
@@ -249,38 +360,39 @@ fn scan_file(
     result.lines = ctx.line_count();
     let mut findings = Vec::new();
     for rule in rules {
-        let start = findings.len();
         rule.check(&ctx, &mut findings);
-        if let Some(severity) = options.severity.get(rule.code()) {
-            for f in &mut findings[start..] {
-                f.severity = *severity;
-            }
-        }
     }
-    let mut deferred = ctx.take_deferred();
-    for d in &mut deferred {
-        if let Some(severity) = options.severity.get(d.finding.rule) {
-            d.finding.severity = *severity;
-        }
-    }
-    result.deferred = deferred
+    let suppressions = suppression::Suppressions::new(&ctx, semantic.comments());
+    result.deferred = ctx
+        .take_deferred()
         .into_iter()
         .map(|d| {
-            let suppressed = suppressed(&ctx, &d.finding);
+            let suppressed = suppressions.covers(&d.finding);
             (d, suppressed)
         })
         .collect();
     let before = findings.len();
-    findings.retain(|f| !suppressed(&ctx, f));
+    findings.retain(|f| !suppressions.covers(f));
     result.suppressed = before - findings.len();
+    findings.extend(suppressions.invalid);
     findings.sort_by_key(|f| (f.line, f.column, f.rule));
     result.findings = findings;
-    result
 }
 
-fn file_finding(path: &str, at: Position, message: String, snippet: &str) -> Finding {
+/// A finding about a whole file that crabport could not analyse.
+fn file_finding(
+    rule: &'static str,
+    path: &str,
+    at: Position,
+    message: String,
+    snippet: &str,
+) -> Finding {
+    let help = match rule {
+        TOO_DEEP => "crabport did not analyse this file; the rest of the scan went on. Generated code nests this deep: leave it out with `--exclude` or `[scan] exclude`",
+        _ => "crabport could not analyse this file; the rest of the scan went on",
+    };
     Finding {
-        rule: PARSE_ERROR,
+        rule,
         severity: Severity::Error,
         confidence: Confidence::High,
         file: path.to_owned(),
@@ -289,22 +401,8 @@ fn file_finding(path: &str, at: Position, message: String, snippet: &str) -> Fin
         end_line: at.line,
         end_column: at.column,
         message,
-        help: "crabport could not analyse this file; the rest of the scan went on".into(),
+        help: help.to_owned(),
         snippet: snippet.to_owned(),
-    }
-}
-
-/// `// crabport-ignore <rule>: <reason>` on the line before the finding.
-fn suppressed(ctx: &FileContext<'_, '_>, finding: &Finding) -> bool {
-    let Some(previous) = finding.line.checked_sub(1).map(|line| ctx.line_text(line)) else {
-        return false;
-    };
-    let Some(rest) = previous.trim().strip_prefix("// crabport-ignore ") else {
-        return false;
-    };
-    match rest.split_once(':') {
-        Some((rule, reason)) => rule.trim() == finding.rule && !reason.trim().is_empty(),
-        None => false,
     }
 }
 

@@ -31,6 +31,23 @@ pub fn find(code: &str) -> Option<&'static dyn Rule> {
     all().find(|r| r.code() == code)
 }
 
+/// The rule code closest to a misspelt `name`, for "did you mean".
+pub fn closest(name: &str) -> Option<&'static str> {
+    closest_of(name, all().map(|r| r.code()))
+}
+
+/// The candidate closest to `name`, if any is close enough to suggest.
+pub fn closest_of(
+    name: &str,
+    candidates: impl Iterator<Item = &'static str>,
+) -> Option<&'static str> {
+    candidates
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
 /// `text` on one line (whitespace runs become one space), cut to `max`
 /// characters with an ellipsis. Reads only as far as it shows: arguments can
 /// be whole function bodies.
@@ -60,7 +77,14 @@ pub(crate) fn short(text: &str, max: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::short;
+    use super::{closest, short};
+
+    #[test]
+    fn closest_suggests_near_misses_only() {
+        assert_eq!(closest("explict-any"), Some("explicit-any"));
+        assert_eq!(closest("floating_promise"), Some("floating-promise"));
+        assert_eq!(closest("no-such-rule"), None);
+    }
 
     #[test]
     fn short_flattens_and_cuts() {
