@@ -115,12 +115,12 @@ pub struct IncidentConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScanConfig {
-    /// Rule codes to switch off.
+    /// Rule codes to switch off, each with its place for errors.
     #[serde(default)]
-    pub disable: Vec<String>,
+    pub disable: Vec<Spanned<String>>,
     /// Per-rule severity: `{ "explicit-any" = "info" }`.
     #[serde(default)]
-    pub severity: std::collections::BTreeMap<String, crate::cli::SeverityArg>,
+    pub severity: std::collections::BTreeMap<Spanned<String>, crate::cli::SeverityArg>,
     #[serde(default)]
     pub exclude: Vec<String>,
     pub include_tests: Option<bool>,

@@ -1,6 +1,7 @@
 //! Codes `crabport scan` prints besides its rules' (`crabport explain <code>`).
 
 use crabport_core::CodeDoc;
+use crabport_core::finding::Severity;
 
 pub const CODES: &[CodeDoc] = &[
     CodeDoc {
@@ -22,3 +23,12 @@ pub const CODES: &[CodeDoc] = &[
         body: "A suppression is a line comment on its own line, just before the finding's line: `// crabport-ignore <rule>[, <rule>…]: <reason>`. This one names no rule, names a rule that does not exist (the message suggests the closest one), gives no reason, is a block comment, or follows code on its line. Valid rule names in the same comment still suppress; the rest do nothing until the comment is fixed.",
     },
 ];
+
+/// The severity a finding of one of [`CODES`] has unless `[scan] severity` says otherwise.
+pub fn default_severity(code: &str) -> Severity {
+    if code == crate::INVALID_SUPPRESSION {
+        Severity::Warning
+    } else {
+        Severity::Error
+    }
+}

@@ -366,7 +366,10 @@ mod tests {
             depth_exceeds("f(a => a, b => b); g = c => c;\nh = d => d\nk()", 2),
             None
         );
-        assert_eq!(depth_exceeds("x = a =>\n b =>\n c =>\n d", 2), Some("=>\n d"));
+        assert_eq!(
+            depth_exceeds("x = a =>\n b =>\n c =>\n d", 2),
+            Some("=>\n d")
+        );
     }
 
     #[test]

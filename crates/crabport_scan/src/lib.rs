@@ -227,12 +227,7 @@ fn display_path(base: &Path, path: &Path) -> String {
         .replace('\\', "/")
 }
 
-fn scan_file(
-    base: &Path,
-    path: &Path,
-    rules: &[&dyn Rule],
-    cross_file: bool,
-) -> FileResult {
+fn scan_file(base: &Path, path: &Path, rules: &[&dyn Rule], cross_file: bool) -> FileResult {
     let display = display_path(base, path);
     let mut result = FileResult {
         path: display.clone(),
@@ -388,12 +383,14 @@ fn file_finding(
     snippet: &str,
 ) -> Finding {
     let help = match rule {
-        TOO_DEEP => "crabport did not analyse this file; the rest of the scan went on. Generated code nests this deep: leave it out with `--exclude` or `[scan] exclude`",
+        TOO_DEEP => {
+            "crabport did not analyse this file; the rest of the scan went on. Generated code nests this deep: leave it out with `--exclude` or `[scan] exclude`"
+        }
         _ => "crabport could not analyse this file; the rest of the scan went on",
     };
     Finding {
         rule,
-        severity: Severity::Error,
+        severity: codes::default_severity(rule),
         confidence: Confidence::High,
         file: path.to_owned(),
         line: at.line,

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use oxc_ast::{Comment, CommentKind};
 use oxc_span::Span;
 
-use crabport_core::finding::{Confidence, Finding, Severity};
+use crabport_core::finding::{Confidence, Finding};
 
 use crate::context::FileContext;
 
@@ -65,7 +65,10 @@ impl Suppressions {
             return;
         }
         if comment.kind != CommentKind::Line {
-            problem(comment.span, "only a `//` line comment suppresses".to_owned());
+            problem(
+                comment.span,
+                "only a `//` line comment suppresses".to_owned(),
+            );
             return;
         }
         let (line_start, _) = ctx.positions(comment.span);
@@ -108,10 +111,7 @@ impl Suppressions {
                         .unwrap_or_default();
                     problem(
                         Span::sized(at, trimmed.len() as u32),
-                        format!(
-                            "it names an unknown rule {}{hint}",
-                            quoted(trimmed)
-                        ),
+                        format!("it names an unknown rule {}{hint}", quoted(trimmed)),
                     );
                 }
             }
@@ -141,7 +141,7 @@ fn invalid(ctx: &FileContext<'_, '_>, comment: &Comment, span: Span, what: &str)
     let (start, end) = ctx.positions(span);
     Finding {
         rule: crate::INVALID_SUPPRESSION,
-        severity: Severity::Warning,
+        severity: crate::codes::default_severity(crate::INVALID_SUPPRESSION),
         confidence: Confidence::High,
         file: ctx.display_path.to_owned(),
         line: start.line,

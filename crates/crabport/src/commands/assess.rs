@@ -68,7 +68,7 @@ pub fn run(args: &AssessArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         cpu_bound_min_busy: thresholds.cpu_bound_min_busy,
         io_bound_min_idle: thresholds.io_bound_min_idle,
     };
-    let scan = scan_options(&config.scan, &[], false)?;
+    let scan = scan_options(&config, &[], false)?;
     let mut warnings = Vec::new();
 
     let bar = progress(0, quiet, "gathering evidence");

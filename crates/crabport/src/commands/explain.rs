@@ -9,10 +9,11 @@ use crate::ExitStatus;
 use crate::cli::ExplainArgs;
 use crate::output::print_report;
 
-/// Every documented code: audit's, then assess's.
+/// Every documented code besides the scan rules: scan's own, audit's, assess's.
 fn codes() -> impl Iterator<Item = &'static CodeDoc> {
-    crabport_audit::codes::CODES
+    crabport_scan::codes::CODES
         .iter()
+        .chain(crabport_audit::codes::CODES)
         .chain(crabport_decide::codes::CODES)
 }
 

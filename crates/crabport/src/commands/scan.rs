@@ -9,7 +9,7 @@ use crabport_scan::{ScanOptions, rules};
 
 use crate::ExitStatus;
 use crate::cli::{ScanArgs, ScanFormat, SeverityArg};
-use crate::config::{Config, ScanConfig};
+use crate::config::Config;
 use crate::output::{print_report, progress};
 
 fn severity(arg: SeverityArg) -> Severity {
@@ -21,29 +21,43 @@ fn severity(arg: SeverityArg) -> Severity {
 }
 
 /// Scan options from `[scan]` plus flags.
+///
+/// # Errors
+/// A rule name in `[scan]` that no rule or scan code has, at its line and
+/// column, with the closest name when one is near.
 pub fn scan_options(
-    config: &ScanConfig,
+    config: &Config,
     extra_exclude: &[String],
     include_tests: bool,
 ) -> anyhow::Result<ScanOptions> {
-    for code in config.disable.iter().chain(config.severity.keys()) {
-        if rules::find(code).is_none() {
-            bail!(
-                "crabport.toml: [scan] names an unknown rule {code:?}; `crabport explain` lists the rules"
-            );
+    let scan = &config.scan;
+    for code in scan.disable.iter().chain(scan.severity.keys()) {
+        if !crabport_scan::is_code(code.get_ref()) {
+            let hint = rules::closest_of(code.get_ref(), crabport_scan::all_codes())
+                .map(|c| format!(" (did you mean {c:?}?)"))
+                .unwrap_or_default();
+            return Err(config
+                .error_at(
+                    code.span(),
+                    format!(
+                        "[scan] names an unknown rule {:?}{hint}; `crabport explain` lists the rules",
+                        code.get_ref()
+                    ),
+                )
+                .into());
         }
     }
-    let mut exclude = config.exclude.clone();
+    let mut exclude = scan.exclude.clone();
     exclude.extend(extra_exclude.iter().cloned());
     Ok(ScanOptions {
-        disabled: config.disable.clone(),
-        severity: config
+        disabled: scan.disable.iter().map(|c| c.get_ref().clone()).collect(),
+        severity: scan
             .severity
             .iter()
-            .map(|(k, v)| (k.clone(), severity(*v)))
+            .map(|(k, v)| (k.get_ref().clone(), severity(*v)))
             .collect(),
         exclude,
-        include_tests: include_tests || config.include_tests.unwrap_or(false),
+        include_tests: include_tests || scan.include_tests.unwrap_or(false),
     })
 }
 
@@ -64,7 +78,7 @@ pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         .find(|p| p.is_dir())
         .cloned()
         .unwrap_or_else(|| PathBuf::from("."));
-    let config = Config::load(&base)?.scan;
+    let config = Config::load(&base)?;
     let options = scan_options(&config, &args.exclude, args.include_tests)?;
     let bar = progress(0, quiet, "scanning files");
     let report =
@@ -78,7 +92,7 @@ pub fn run(args: &ScanArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         ScanFormat::Markdown => crabport_report::scan::markdown(&report),
     };
     print_report(&text)?;
-    let threshold = args.fail_on.or(config.fail_on).map(severity);
+    let threshold = args.fail_on.or(config.scan.fail_on).map(severity);
     Ok(match threshold {
         Some(t) if report.findings.iter().any(|f| f.severity >= t) => ExitStatus::Failure,
         _ => ExitStatus::Success,

@@ -9,9 +9,41 @@ use serde_sarif::sarif::{
     ResultLevel, Run, Sarif, Tool, ToolComponent,
 };
 
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+
+use crabport_core::CodeDoc;
 use crabport_core::finding::{Finding, Severity};
 use crabport_scan::ScanReport;
 use crabport_scan::rule::Rule;
+
+/// What a path segment of a URI reference may not carry raw (RFC 3986):
+/// controls, space, delimiters, `%` itself, and `:` (a first segment with one
+/// would read as a scheme). Non-ASCII is always encoded, as UTF-8.
+const PATH_SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}')
+    .add(b':');
+
+/// A `/`-separated relative path as a URI reference relative to `%SRCROOT%`.
+fn uri_reference(path: &str) -> String {
+    path.split('/')
+        .map(|segment| utf8_percent_encode(segment, PATH_SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -86,6 +118,27 @@ fn descriptor(rule: &dyn Rule) -> ReportingDescriptor {
         .build()
 }
 
+/// A code that is not a rule (parse-error, too-deep, invalid-suppression).
+fn code_descriptor(doc: &CodeDoc) -> ReportingDescriptor {
+    let severity = crabport_scan::codes::default_severity(doc.code);
+    ReportingDescriptor::builder()
+        .id(doc.code)
+        .name(doc.code)
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(doc.summary)
+                .build(),
+        )
+        .full_description(MultiformatMessageString::builder().text(doc.body).build())
+        .help(MultiformatMessageString::builder().text(doc.body).build())
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(level(severity))
+                .build(),
+        )
+        .build()
+}
+
 fn result(f: &Finding, rule_index: Option<usize>, occurrence: usize) -> SarifResult {
     let region = Region::builder()
         .start_line(f.line as i64)
@@ -99,7 +152,7 @@ fn result(f: &Finding, rule_index: Option<usize>, occurrence: usize) -> SarifRes
             PhysicalLocation::builder()
                 .artifact_location(
                     ArtifactLocation::builder()
-                        .uri(f.file.clone())
+                        .uri(uri_reference(&f.file))
                         .uri_base_id("%SRCROOT%")
                         .build(),
                 )
@@ -143,7 +196,11 @@ pub fn sarif(report: &ScanReport) -> serde_json::Result<String> {
                 .entry((f.rule, f.file.as_str(), f.snippet.trim()))
                 .or_default();
             *occurrence += 1;
-            let index = rules.iter().position(|r| r.code() == f.rule);
+            let index = rules
+                .iter()
+                .map(|r| r.code())
+                .chain(crabport_scan::codes::CODES.iter().map(|c| c.code))
+                .position(|code| code == f.rule);
             result(f, index, *occurrence)
         })
         .collect();
@@ -151,7 +208,13 @@ pub fn sarif(report: &ScanReport) -> serde_json::Result<String> {
         .name("crabport")
         .version(env!("CARGO_PKG_VERSION"))
         .information_uri("https://github.com/crabport/crabport")
-        .rules(rules.iter().map(|r| descriptor(*r)).collect::<Vec<_>>())
+        .rules(
+            rules
+                .iter()
+                .map(|r| descriptor(*r))
+                .chain(crabport_scan::codes::CODES.iter().map(code_descriptor))
+                .collect::<Vec<_>>(),
+        )
         .build();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
@@ -177,5 +240,15 @@ mod tests {
         assert_ne!(fnv1a(&["ab", "c"]), fnv1a(&["a", "bc"]));
         // FNV-1a of "a\0" (checked independently): fingerprints never change between builds.
         assert_eq!(fnv1a(&["a"]), 0x089b_e207_b544_f1e4);
+    }
+
+    #[test]
+    fn sarif_uri_is_percent_encoded() {
+        assert_eq!(uri_reference("src/app.ts"), "src/app.ts");
+        assert_eq!(
+            uri_reference("src/my file <x>`#?%.ts"),
+            "src/my%20file%20%3Cx%3E%60%23%3F%25.ts"
+        );
+        assert_eq!(uri_reference("a:b/\n\u{7f}é.js"), "a%3Ab/%0A%7F%C3%A9.js");
     }
 }
