@@ -1094,6 +1094,19 @@ fn sarif_schema() -> Value {
     serde_json::from_str(&std::fs::read_to_string(schema).unwrap()).unwrap()
 }
 
+fn assert_valid_sarif(log: &Value) {
+    let validator = jsonschema::validator_for(&sarif_schema()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(log)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF schema violations:\n{}",
+        errors.join("\n")
+    );
+}
+
 #[test]
 fn scan_sarif_is_valid_sarif_2_1_0_with_rules_and_fingerprints() {
     let out = crabport()
@@ -1107,16 +1120,7 @@ fn scan_sarif_is_valid_sarif_2_1_0_with_rules_and_fingerprints() {
         String::from_utf8_lossy(&out.stderr)
     );
     let log: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let validator = jsonschema::validator_for(&sarif_schema()).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&log)
-        .map(|e| format!("{e} at {}", e.instance_path))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "SARIF schema violations:\n{}",
-        errors.join("\n")
-    );
+    assert_valid_sarif(&log);
     let run = &log["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     assert!(rules.iter().any(|r| r["id"] == "aliased-closure-mutation"));

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{crabport, sarif_schema};
+use super::{assert_valid_sarif, crabport};
 
 /// The seed's aliasing pattern: two findings in any scan that analysed it.
 const NORMAL: &str = "let events = [];\nconst logInfo = () => events.push(\"info\");\nconst logWarn = () => events.push(\"warn\");\n";
@@ -287,9 +287,7 @@ fn sarif_uri_is_percent_encoded() {
         String::from_utf8_lossy(&out.stderr)
     );
     let log: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let validator = jsonschema::validator_for(&sarif_schema()).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&log).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{errors:?}");
+    assert_valid_sarif(&log);
     let uris: Vec<&str> = log["runs"][0]["results"]
         .as_array()
         .unwrap()

@@ -92,45 +92,47 @@ fn descriptor(rule: &dyn Rule) -> ReportingDescriptor {
         "Idiomatic Rust:\n\n```rust\n{}```\n",
         doc.idiomatic_rust
     ));
-    ReportingDescriptor::builder()
-        .id(doc.code)
-        .name(doc.code)
-        .short_description(
-            MultiformatMessageString::builder()
-                .text(doc.summary)
-                .build(),
-        )
-        .full_description(MultiformatMessageString::builder().text(doc.why).build())
-        .help(
-            MultiformatMessageString::builder()
-                .text(format!(
-                    "{} Run `crabport explain {}` for the Rust that replaces it.",
-                    doc.why, doc.code
-                ))
-                .markdown(markdown)
-                .build(),
-        )
-        .default_configuration(
-            ReportingConfiguration::builder()
-                .level(level(rule.default_severity()))
-                .build(),
-        )
-        .build()
+    let help = MultiformatMessageString::builder()
+        .text(format!(
+            "{} Run `crabport explain {}` for the Rust that replaces it.",
+            doc.why, doc.code
+        ))
+        .markdown(markdown)
+        .build();
+    reporting_descriptor(
+        doc.code,
+        doc.summary,
+        doc.why,
+        help,
+        rule.default_severity(),
+    )
 }
 
 /// A code that is not a rule (parse-error, too-deep, invalid-suppression).
 fn code_descriptor(doc: &CodeDoc) -> ReportingDescriptor {
-    let severity = crabport_scan::codes::default_severity(doc.code);
+    let help = MultiformatMessageString::builder().text(doc.body).build();
+    reporting_descriptor(
+        doc.code,
+        doc.summary,
+        doc.body,
+        help,
+        crabport_scan::codes::default_severity(doc.code),
+    )
+}
+
+fn reporting_descriptor(
+    code: &str,
+    summary: &str,
+    full: &str,
+    help: MultiformatMessageString,
+    severity: Severity,
+) -> ReportingDescriptor {
     ReportingDescriptor::builder()
-        .id(doc.code)
-        .name(doc.code)
-        .short_description(
-            MultiformatMessageString::builder()
-                .text(doc.summary)
-                .build(),
-        )
-        .full_description(MultiformatMessageString::builder().text(doc.body).build())
-        .help(MultiformatMessageString::builder().text(doc.body).build())
+        .id(code)
+        .name(code)
+        .short_description(MultiformatMessageString::builder().text(summary).build())
+        .full_description(MultiformatMessageString::builder().text(full).build())
+        .help(help)
         .default_configuration(
             ReportingConfiguration::builder()
                 .level(level(severity))
