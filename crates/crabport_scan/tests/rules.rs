@@ -48,56 +48,125 @@ fn migration_guide_fix_has_no_aliasing() {
     );
 }
 
-/// Every rule has `tests/fixtures/<rule>/fail.*` (its findings are
-/// snapshot-tested) and `pass.*` (where it must find nothing).
-#[test]
-fn every_rule_has_fail_and_pass_fixtures() {
-    let mut missing = Vec::new();
-    for rule in crabport_scan::rules::all() {
-        let code = rule.code();
-        let dir = fixtures().join(code);
-        let find = |stem: &str| -> Option<String> {
-            std::fs::read_dir(&dir).ok()?.flatten().find_map(|e| {
-                let name = e.file_name().into_string().ok()?;
-                name.starts_with(&format!("{stem}."))
-                    .then(|| format!("{code}/{name}"))
-            })
-        };
-        let (Some(fail), Some(pass)) = (find("fail"), find("pass")) else {
-            missing.push(code);
-            continue;
-        };
-        let prefix = format!("{code}  ");
-        let own = |path: &str| -> Vec<String> {
-            findings(path)
-                .into_iter()
-                .filter(|f| f.starts_with(&prefix))
-                .collect()
-        };
-        let fail_findings = own(&fail);
-        assert!(!fail_findings.is_empty(), "{fail} found nothing");
-        insta::assert_snapshot!(format!("{code}-fail"), fail_findings.join("\n"));
-        let pass_findings = own(&pass);
-        assert!(pass_findings.is_empty(), "{pass}: {pass_findings:#?}");
+/// Checks every fixture of `code`: each `fail*.{ts,js,…}` must give findings
+/// of the rule, snapshot-tested with severity and help; each `pass*` none.
+/// A rule has at least one of each; `fail-<class>.ts` beside `fail.ts` holds
+/// one class of cases.
+fn check_rule_fixtures(code: &str) {
+    let dir = fixtures().join(code);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    let (mut fails, mut passes) = (0, 0);
+    for name in &names {
+        let stem = name.split_once('.').map_or(name.as_str(), |(s, _)| s);
+        let path = format!("{code}/{name}");
+        let own = own_findings(code, &path);
+        if stem == "fail" || stem.starts_with("fail-") {
+            fails += 1;
+            assert!(!own.is_empty(), "{path} found nothing");
+            insta::assert_snapshot!(format!("{code}-{stem}"), own.join("\n"));
+        } else if stem == "pass" || stem.starts_with("pass-") {
+            passes += 1;
+            assert!(own.is_empty(), "{path}: {own:#?}");
+        }
     }
     assert!(
-        missing.is_empty(),
-        "rules without fail/pass fixtures: {missing:?}"
+        fails > 0 && passes > 0,
+        "{code} needs fail and pass fixtures in {}",
+        dir.display()
     );
 }
 
-/// A snapshot no test asserts any more is a stale claim about the output.
+/// `file:line:col severity message` and the help under it, for the findings
+/// of `code` in `path`.
+fn own_findings(code: &str, path: &str) -> Vec<String> {
+    let file = fixtures().join(path);
+    let report = scan(&fixtures(), &[file], &ScanOptions::default(), &|| {}).unwrap();
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule == code)
+        .map(|f| {
+            format!(
+                "{}:{}:{} {} {}\n  help: {}",
+                f.file,
+                f.line,
+                f.column,
+                f.severity.code(),
+                f.message,
+                f.help
+            )
+        })
+        .collect()
+}
+
+/// One test per rule, so one rule runs alone (`cargo test -p crabport_scan
+/// --test rules floating_promise`) and one failure hides no other.
+macro_rules! rule_fixture_tests {
+    ($($test:ident => $code:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $test() {
+                check_rule_fixtures($code);
+            }
+        )*
+        const TESTED_RULES: &[&str] = &[$($code),*];
+    };
+}
+
+rule_fixture_tests! {
+    shared_module_state => "shared-module-state",
+    aliased_closure_mutation => "aliased-closure-mutation",
+    mutation_during_iteration => "mutation-during-iteration",
+    event_emitter_callbacks => "event-emitter-callbacks",
+    cyclic_references => "cyclic-references",
+    shared_memory_threads => "shared-memory-threads",
+    floating_promise => "floating-promise",
+    dynamic_code => "dynamic-code",
+    runtime_reflection => "runtime-reflection",
+    decorators => "decorators",
+    explicit_any => "explicit-any",
+    nullish_juggling => "nullish-juggling",
+    float_money => "float-money",
+    exception_control_flow => "exception-control-flow",
+    prototype_inheritance => "prototype-inheritance",
+}
+
+#[test]
+fn every_rule_has_its_fixture_test() {
+    let mut codes: Vec<&str> = crabport_scan::rules::all().map(|r| r.code()).collect();
+    let mut tested = TESTED_RULES.to_vec();
+    codes.sort_unstable();
+    tested.sort_unstable();
+    assert_eq!(codes, tested, "add the rule to rule_fixture_tests!");
+}
+
+/// A snapshot no fixture produces any more is a stale claim about the output.
 #[test]
 fn no_orphaned_snapshots() {
-    let codes: Vec<&str> = crabport_scan::rules::all().map(|r| r.code()).collect();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
     for entry in std::fs::read_dir(dir).unwrap() {
         let file = entry.unwrap().file_name().into_string().unwrap();
-        let code = file
+        let name = file
             .strip_prefix("rules__")
-            .and_then(|f| f.strip_suffix("-fail.snap"))
+            .and_then(|f| f.strip_suffix(".snap"))
             .unwrap_or_else(|| panic!("unexpected file in tests/snapshots: {file}"));
-        assert!(codes.contains(&code), "orphaned snapshot {file}");
+        let produced = TESTED_RULES.iter().any(|code| {
+            name.strip_prefix(code)
+                .and_then(|rest| rest.strip_prefix('-'))
+                .is_some_and(|stem| {
+                    std::fs::read_dir(fixtures().join(code))
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .any(|e| e.file_name().to_string_lossy().split_once('.').is_some_and(|(s, _)| s == stem))
+                })
+        });
+        assert!(produced, "orphaned snapshot {file}");
     }
 }
 
