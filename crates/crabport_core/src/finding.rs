@@ -59,3 +59,12 @@ pub struct Finding {
     /// The source line the finding starts on (for code frames; untrusted text).
     pub snippet: String,
 }
+
+impl Finding {
+    /// The same finding at another severity: the one way a rule reports a
+    /// finding at other than its default severity.
+    #[must_use]
+    pub fn with_severity(self, severity: Severity) -> Self {
+        Self { severity, ..self }
+    }
+}

@@ -15,10 +15,10 @@ pub struct FileContext<'s, 'a> {
     pub semantic: &'s Semantic<'a>,
     /// Exported async functions of every scanned file, when a caller has them
     /// up front (tests); the engine defers instead.
-    pub project: Option<&'s crate::project_index::ProjectIndex>,
+    pub project: Option<&'s crate::rules::r#async::project_index::ProjectIndex>,
     /// Set by the engine when it resolves cross-file lookups after the pass
     /// (one parse per file): findings that depend on another file wait here.
-    deferred: Option<RefCell<Vec<crate::project_index::DeferredFinding>>>,
+    deferred: Option<RefCell<Vec<crate::rules::r#async::project_index::DeferredFinding>>>,
     lines: LineIndex<'a>,
 }
 
@@ -27,7 +27,7 @@ impl<'s, 'a> FileContext<'s, 'a> {
         display_path: &'s str,
         source: &'a str,
         semantic: &'s Semantic<'a>,
-        project: Option<&'s crate::project_index::ProjectIndex>,
+        project: Option<&'s crate::rules::r#async::project_index::ProjectIndex>,
     ) -> Self {
         Self {
             display_path,
@@ -53,13 +53,13 @@ impl<'s, 'a> FileContext<'s, 'a> {
 
     /// Parks a finding until the engine knows every file's exports; dropped
     /// when the context does not defer.
-    pub fn defer(&self, finding: crate::project_index::DeferredFinding) {
+    pub fn defer(&self, finding: crate::rules::r#async::project_index::DeferredFinding) {
         if let Some(deferred) = &self.deferred {
             deferred.borrow_mut().push(finding);
         }
     }
 
-    pub fn take_deferred(&self) -> Vec<crate::project_index::DeferredFinding> {
+    pub fn take_deferred(&self) -> Vec<crate::rules::r#async::project_index::DeferredFinding> {
         self.deferred.as_ref().map(|d| d.take()).unwrap_or_default()
     }
 

@@ -8,7 +8,6 @@ pub mod codes;
 pub mod context;
 pub mod depth;
 pub mod mutation;
-pub mod project_index;
 pub mod rule;
 pub mod rules;
 pub mod suppression;
@@ -101,16 +100,16 @@ struct FileResult {
     suppressed: usize,
     minified: bool,
     /// What the file exports, for other files' deferred findings.
-    exports: Option<project_index::ModuleExports>,
+    exports: Option<rules::r#async::project_index::ModuleExports>,
     /// Findings that hold if an imported module exports an async function;
     /// the flag says whether a `crabport-ignore` comment suppresses it.
-    deferred: Vec<(project_index::DeferredFinding, bool)>,
+    deferred: Vec<(rules::r#async::project_index::DeferredFinding, bool)>,
 }
 
 /// Builds the index of every file's exports and keeps the deferred findings
 /// it confirms.
 fn resolve_deferred(results: &mut [FileResult]) {
-    let index: project_index::ProjectIndex = results
+    let index: rules::r#async::project_index::ProjectIndex = results
         .iter_mut()
         .filter_map(|r| Some((r.path.clone(), r.exports.take()?)))
         .collect();
@@ -350,7 +349,9 @@ fn analyse(
     let mut ctx = FileContext::new(&display, source, &semantic, None);
     if cross_file {
         ctx = ctx.deferring_cross_file();
-        result.exports = Some(project_index::module_exports(&parsed.program));
+        result.exports = Some(rules::r#async::project_index::module_exports(
+            &parsed.program,
+        ));
     }
     result.lines = ctx.line_count();
     let mut findings = Vec::new();

@@ -29,7 +29,7 @@ pub struct RuleDoc {
     pub idiomatic_output: Option<&'static str>,
 }
 
-/// A scan rule. Registration is one line in [`crate::rules::ALL`].
+/// A scan rule. Registration is one line in its group's `RULES`.
 pub trait Rule: Sync {
     fn doc(&self) -> &'static RuleDoc;
 

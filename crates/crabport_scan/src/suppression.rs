@@ -134,7 +134,7 @@ impl Suppressions {
 
 /// Untrusted text for a message: one line, escaped, cut short.
 fn quoted(text: &str) -> String {
-    format!("{:?}", crate::rules::short(text, 60))
+    format!("{:?}", crate::rules::support::short(text, 60))
 }
 
 fn invalid(ctx: &FileContext<'_, '_>, comment: &Comment, span: Span, what: &str) -> Finding {

@@ -1,28 +1,21 @@
 //! Every rule, one file each. Registering a rule is one line in a registry.
 
-pub mod aliased_closure_mutation;
-pub mod shared_module_state;
+pub mod r#async;
+pub mod dynamic_features;
+pub mod ownership;
+pub mod types_and_errors;
 
-mod group_async_promises;
-mod group_dynamic_features;
-mod group_ownership;
-mod group_types_and_errors;
+pub(crate) mod support;
 
 use crate::rule::Rule;
 
-/// The first rules; the groups below add theirs.
-static CORE: &[&dyn Rule] = &[
-    &shared_module_state::SharedModuleState,
-    &aliased_closure_mutation::AliasedClosureMutation,
-];
-
-/// Every rule, in a stable order.
+/// Every rule, in a stable order: group by group.
 pub fn all() -> impl Iterator<Item = &'static dyn Rule> {
-    CORE.iter()
-        .chain(group_ownership::RULES)
-        .chain(group_async_promises::RULES)
-        .chain(group_dynamic_features::RULES)
-        .chain(group_types_and_errors::RULES)
+    ownership::RULES
+        .iter()
+        .chain(r#async::RULES)
+        .chain(dynamic_features::RULES)
+        .chain(types_and_errors::RULES)
         .copied()
 }
 
@@ -48,50 +41,14 @@ pub fn closest_of(
         .map(|(_, c)| c)
 }
 
-/// `text` on one line (whitespace runs become one space), cut to `max`
-/// characters with an ellipsis. Reads only as far as it shows: arguments can
-/// be whole function bodies.
-pub(crate) fn short(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    let mut count = 0;
-    for word in text.split_whitespace() {
-        if count > 0 {
-            if count == max {
-                out.push('…');
-                return out;
-            }
-            out.push(' ');
-            count += 1;
-        }
-        for c in word.chars() {
-            if count == max {
-                out.push('…');
-                return out;
-            }
-            out.push(c);
-            count += 1;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{closest, short};
+    use super::closest;
 
     #[test]
     fn closest_suggests_near_misses_only() {
         assert_eq!(closest("explict-any"), Some("explicit-any"));
         assert_eq!(closest("floating_promise"), Some("floating-promise"));
         assert_eq!(closest("no-such-rule"), None);
-    }
-
-    #[test]
-    fn short_flattens_and_cuts() {
-        assert_eq!(short("a  b\n c", 10), "a b c");
-        assert_eq!(short("abcdef", 3), "abc…");
-        assert_eq!(short("ab cd", 2), "ab…");
-        assert_eq!(short("ab cd", 5), "ab cd");
-        assert_eq!(short("", 5), "");
     }
 }

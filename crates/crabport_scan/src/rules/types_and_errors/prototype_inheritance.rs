@@ -8,9 +8,10 @@ use oxc_span::GetSpan;
 
 use crabport_core::finding::{Confidence, Finding, Severity};
 
-use super::{declaration_of, shorten, symbol_of};
+use super::{declaration_of, symbol_of};
 use crate::context::FileContext;
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
+use crate::rules::support::short;
 
 pub struct PrototypeInheritance;
 
@@ -237,13 +238,14 @@ impl Rule for PrototypeInheritance {
                 )
             };
             let span = class.id.as_ref().map_or(class.span, |id| id.span);
-            let mut f = finding(ctx, self, span, confidence, message, help);
+            let f = finding(ctx, self, span, confidence, message, help);
             // Errors and plain data have well-known Rust shapes (an enum, flattened
             // structs); inherited behaviour is the redesign.
-            if is_error || data_only {
-                f.severity = Severity::Info;
-            }
-            out.push(f);
+            out.push(if is_error || data_only {
+                f.with_severity(Severity::Info)
+            } else {
+                f
+            });
         }
     }
 }
@@ -264,7 +266,7 @@ fn chain(ctx: &FileContext<'_, '_>, class: &Class<'_>, node: oxc_semantic::NodeI
         let superclass = heritage.expression.get_inner_expression();
         let Expression::Identifier(id) = superclass else {
             levels.push(Level {
-                name: shorten(ctx.text(superclass.span())),
+                name: short(ctx.text(superclass.span()), 60),
                 outside: Some(outside_kind(ctx, superclass)),
                 class_start: None,
                 behaviour: false,

@@ -11,9 +11,10 @@ use oxc_span::{GetSpan, Span};
 
 use crabport_core::finding::{Confidence, Finding, Severity};
 
-use super::{declared_type, shorten, symbol_of, words};
+use super::{declared_type, symbol_of, words};
 use crate::context::FileContext;
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
+use crate::rules::support::short;
 
 pub struct ExceptionControlFlow;
 
@@ -115,7 +116,7 @@ impl Rule for ExceptionControlFlow {
                     else {
                         continue;
                     };
-                    let thrown = shorten(ctx.text(t.argument.span()));
+                    let thrown = short(ctx.text(t.argument.span()), 60);
                     out.push(finding(
                         ctx,
                         self,
@@ -132,7 +133,7 @@ impl Rule for ExceptionControlFlow {
                     {
                         let receiver = match &call.callee {
                             Expression::StaticMemberExpression(m) => {
-                                shorten(ctx.text(m.object.span()))
+                                short(ctx.text(m.object.span()), 60)
                             }
                             _ => String::new(),
                         };
@@ -227,10 +228,10 @@ fn swallow(ctx: &FileContext<'_, '_>, clause: &CatchClause<'_>) -> Option<Swallo
                     if records_failure(ctx, a.left.span(), a.right.span()) {
                         return None;
                     }
-                    targets.push(shorten(ctx.text(a.left.span())));
+                    targets.push(short(ctx.text(a.left.span()), 60));
                 }
                 Expression::UpdateExpression(u) => {
-                    targets.push(shorten(ctx.text(u.argument.span())));
+                    targets.push(short(ctx.text(u.argument.span()), 60));
                 }
                 _ => return None,
             },

@@ -11,6 +11,7 @@ use crabport_core::finding::{Confidence, Finding, Severity};
 use crate::context::FileContext;
 use crate::mutation::{Mutation, classify};
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
+use crate::rules::support::list;
 
 pub struct SharedModuleState;
 
@@ -165,19 +166,5 @@ fn mutable_binding(ctx: &FileContext<'_, '_>, symbol: SymbolId) -> Option<bool> 
             container.then_some(true)
         }
         _ => None,
-    }
-}
-
-/// `a`, `a and b`, `a, b and c`, at most five then "and N more".
-pub(crate) fn list(items: &[String]) -> String {
-    let shown: Vec<&str> = items.iter().take(5).map(String::as_str).collect();
-    let more = items.len().saturating_sub(shown.len());
-    match (shown.as_slice(), more) {
-        ([only], 0) => (*only).to_owned(),
-        (all, 0) => {
-            let (last, rest) = all.split_last().map_or(("", &[][..]), |(l, r)| (*l, r));
-            format!("{} and {last}", rest.join(", "))
-        }
-        (all, more) => format!("{} and {more} more", all.join(", ")),
     }
 }

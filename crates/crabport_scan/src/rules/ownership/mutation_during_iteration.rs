@@ -10,13 +10,12 @@ use oxc_span::{GetSpan, Span};
 
 use crabport_core::finding::{Confidence, Finding, Severity};
 
-use super::{
-    AccessPath, access_path, argument_expression, contains, method_call, short, sync_iteration_call,
-};
+use super::{AccessPath, access_path, argument_expression, contains, sync_iteration_call};
 use crate::context::FileContext;
 use crate::mutation::MUTATING_METHODS;
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
-use crate::rules::shared_module_state::list;
+use crate::rules::support::list;
+use crate::rules::support::{method_call, short};
 
 pub struct MutationDuringIteration;
 

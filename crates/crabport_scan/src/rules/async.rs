@@ -1,6 +1,7 @@
-//! Rules of this group; merged into [`super::ALL`] by [`super::all`].
+//! Async: promises that the port must await, spawn or drop on purpose.
 
 pub mod floating_promise;
+pub mod project_index;
 
 use crate::rule::Rule;
 

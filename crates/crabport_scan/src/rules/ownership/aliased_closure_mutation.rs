@@ -12,7 +12,7 @@ use crabport_core::finding::{Confidence, Finding, Severity};
 use crate::context::FileContext;
 use crate::mutation::{SYNC_ITERATION_METHODS, classify};
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
-use crate::rules::shared_module_state::list;
+use crate::rules::support::list;
 
 pub struct AliasedClosureMutation;
 

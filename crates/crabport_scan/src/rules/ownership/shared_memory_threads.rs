@@ -11,11 +11,12 @@ use oxc_span::{GetSpan, Span};
 
 use crabport_core::finding::{Confidence, Finding, Severity};
 
-use super::{contains, method_call, short};
+use super::contains;
 use crate::context::FileContext;
 use crate::mutation::classify;
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
-use crate::rules::shared_module_state::list;
+use crate::rules::support::list;
+use crate::rules::support::{method_call, short};
 
 pub struct SharedMemoryThreads;
 
@@ -184,15 +185,15 @@ impl Rule for SharedMemoryThreads {
             if buffers.is_empty()
                 && let Some((span, _)) = atomics.first()
             {
-                let mut f = finding(
+                let f = finding(
                     ctx,
                     self,
                     *span,
                     Confidence::Medium,
                     format!("this module works on memory shared with another thread ({})", list(&ops)),
                     "each `Atomics.op(view, i, v)` becomes a method of a `std::sync::atomic` cell shared through an `Arc` (`fetch_add`, `load`, `store`, `compare_exchange`, `wait`/`notify` → `Condvar` or `std::thread::park`); plain reads and writes of the same memory must become atomics too or sit behind a `Mutex`".to_owned(),
-                );
-                f.severity = Severity::Info;
+                )
+                .with_severity(Severity::Info);
                 out.push(f);
             }
         }

@@ -10,12 +10,14 @@ use oxc_span::{GetSpan, Span};
 
 use crabport_core::finding::{Confidence, Finding, Severity};
 
-use super::{Root, access_path, call_taking, contains, method_call, short};
+use super::aliased_closure_mutation::AliasedClosureMutation;
+use super::shared_module_state::SharedModuleState;
+use super::{Root, access_path, call_taking, contains};
 use crate::context::FileContext;
 use crate::mutation::{MUTATING_METHODS, Mutation, classify};
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
-use crate::rules::aliased_closure_mutation::AliasedClosureMutation;
-use crate::rules::shared_module_state::{SharedModuleState, list};
+use crate::rules::support::list;
+use crate::rules::support::{method_call, short};
 
 pub struct EventEmitterCallbacks;
 

@@ -10,9 +10,10 @@ use oxc_span::{GetSpan, Span};
 
 use crabport_core::finding::{Confidence, Finding, Severity};
 
-use super::{declaration_of, declared_type, shorten, symbol_of, words};
+use super::{declaration_of, declared_type, symbol_of, words};
 use crate::context::FileContext;
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
+use crate::rules::support::short;
 
 pub struct FloatMoney;
 
@@ -719,7 +720,7 @@ impl Rule for FloatMoney {
                 continue;
             }
             last_end = c.span.end;
-            let expression = shorten(ctx.text(c.span));
+            let expression = short(ctx.text(c.span), 60);
             let confidence = if c.hit.strength == Strength::Strong {
                 Confidence::High
             } else {

@@ -170,16 +170,16 @@ impl Rule for RuntimeReflection {
                         }
                     })
                 }
-                AstKind::StaticMemberExpression(m) if m.property.name == "__proto__" => Some(Hit {
-                    span: m.property.span,
-                    severity: Severity::Warning,
-                    confidence: Confidence::High,
-                    message: format!(
-                        "`{}` reads or replaces an object's prototype",
-                        short(ctx.text(m.span), 50)
-                    ),
-                    help: RETYPE_HELP,
-                }),
+                AstKind::StaticMemberExpression(m) if m.property.name == "__proto__" => {
+                    Some(Hit::warning(
+                        m.property.span,
+                        format!(
+                            "`{}` reads or replaces an object's prototype",
+                            short(ctx.text(m.span), 50)
+                        ),
+                        RETYPE_HELP,
+                    ))
+                }
                 AstKind::ObjectProperty(p)
                     if !p.computed
                         && !p.shorthand
@@ -190,16 +190,14 @@ impl Rule for RuntimeReflection {
                             Expression::NullLiteral(_)
                         ) =>
                 {
-                    Some(Hit {
-                        span: p.key.span(),
-                        severity: Severity::Warning,
-                        confidence: Confidence::High,
-                        message: format!(
+                    Some(Hit::warning(
+                        p.key.span(),
+                        format!(
                             "`__proto__: {}` gives an object literal another prototype",
                             short(ctx.text(p.value.span()), 40)
                         ),
-                        help: RETYPE_HELP,
-                    })
+                        RETYPE_HELP,
+                    ))
                 }
                 _ => None,
             };
@@ -212,28 +210,15 @@ impl Rule for RuntimeReflection {
     }
 }
 
-fn warning(span: Span, message: String, help: &'static str) -> Hit {
-    Hit {
-        span,
-        severity: Severity::Warning,
-        confidence: Confidence::High,
-        message,
-        help,
-    }
-}
-
 fn proxy(ctx: &FileContext<'_, '_>, span: Span, target: Option<&Expression<'_>>) -> Hit {
-    Hit {
-        severity: Severity::Error,
-        ..warning(
-            span,
-            format!(
-                "`new Proxy({}, …)` intercepts property access at runtime",
-                short(target.map_or("", |t| ctx.text(t.span())), 30)
-            ),
-            PROXY_HELP,
-        )
-    }
+    Hit::error(
+        span,
+        format!(
+            "`new Proxy({}, …)` intercepts property access at runtime",
+            short(target.map_or("", |t| ctx.text(t.span())), 30)
+        ),
+        PROXY_HELP,
+    )
 }
 
 fn call_hit(ctx: &FileContext<'_, '_>, id: NodeId, call: &CallExpression<'_>) -> Option<Hit> {
@@ -261,7 +246,7 @@ fn call_hit(ctx: &FileContext<'_, '_>, id: NodeId, call: &CallExpression<'_>) ->
             "setPrototypeOf" | "getPrototypeOf" => RETYPE_HELP,
             _ => KEYED_HELP,
         };
-        return Some(warning(
+        return Some(Hit::warning(
             call.span,
             format!(
                 "`Reflect.{function}({}{more})` works on an object by runtime key",
@@ -293,7 +278,7 @@ fn call_hit(ctx: &FileContext<'_, '_>, id: NodeId, call: &CallExpression<'_>) ->
                     &key,
                 );
             }
-            Some(warning(
+            Some(Hit::warning(
                 call.span,
                 format!(
                     "`Object.{function}({}, …)` adds properties at runtime",
@@ -312,7 +297,7 @@ fn call_hit(ctx: &FileContext<'_, '_>, id: NodeId, call: &CallExpression<'_>) ->
             ) {
                 return None; // a null-prototype dictionary: a `HashMap` in Rust
             }
-            Some(warning(
+            Some(Hit::warning(
                 call.span,
                 format!(
                     "`Object.setPrototypeOf({}, …)` changes an object's type at runtime",
@@ -333,7 +318,7 @@ fn call_hit(ctx: &FileContext<'_, '_>, id: NodeId, call: &CallExpression<'_>) ->
                 } else {
                     Confidence::High
                 },
-                ..warning(
+                ..Hit::warning(
                     call.span,
                     format!(
                         "`Object.assign({}, …)` mixes methods into a prototype at runtime",

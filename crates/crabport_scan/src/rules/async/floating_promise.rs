@@ -11,12 +11,12 @@ use oxc_span::{GetSpan, Span};
 
 use crabport_core::finding::{Confidence, Finding, Severity};
 
-use crate::context::FileContext;
-use crate::project_index::{
+use super::project_index::{
     DeferredFinding, ProjectIndex, PromiseFunction, declarator_returns_promise,
     expression_is_async_function, function_returns_promise, is_promise_function_type,
     is_promise_type,
 };
+use crate::context::FileContext;
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
 
 pub struct FloatingPromise;
@@ -962,7 +962,7 @@ mod tests {
     use oxc_span::SourceType;
 
     use super::*;
-    use crate::project_index::{ProjectIndex, module_exports_of_source};
+    use crate::rules::r#async::project_index::{ProjectIndex, module_exports_of_source};
 
     /// `line: message` for each finding in `source`, scanned as `src/app.ts`.
     fn run(source: &str, index: Option<&ProjectIndex>) -> Vec<String> {

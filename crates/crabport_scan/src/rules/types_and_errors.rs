@@ -1,4 +1,6 @@
-//! Rules of this group; merged into [`super::ALL`] by [`super::all`].
+//! Types and errors: values whose type or failure mode JavaScript leaves
+//! implicit (nullish juggling, floats for money, exceptions as control flow,
+//! prototype inheritance), which Rust makes the port spell out.
 
 pub mod exception_control_flow;
 pub mod float_money;
@@ -78,17 +80,6 @@ fn words(name: &str) -> Vec<String> {
         out.push(current);
     }
     out
-}
-
-/// Source text on one line, at most 60 characters.
-fn shorten(text: &str) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= 60 {
-        one_line
-    } else {
-        let cut: String = one_line.chars().take(57).collect();
-        format!("{cut}…")
-    }
 }
 
 #[cfg(test)]

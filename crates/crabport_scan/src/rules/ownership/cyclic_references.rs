@@ -10,10 +10,11 @@ use oxc_span::{GetSpan, Span};
 
 use crabport_core::finding::{Confidence, Finding, Severity};
 
-use super::{Root, access_path, method_call, normalized, short};
+use super::{Root, access_path, normalized};
 use crate::context::FileContext;
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
-use crate::rules::shared_module_state::list;
+use crate::rules::support::list;
+use crate::rules::support::{method_call, short};
 
 pub struct CyclicReferences;
 

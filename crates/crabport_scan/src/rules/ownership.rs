@@ -1,14 +1,15 @@
-//! Rules of this group; merged into [`super::ALL`] by [`super::all`].
-//!
-//! Ownership hazards beyond plain shared state: mutating what is being
-//! iterated, emitter callbacks that mutate what they capture, object graphs
-//! that point both ways, and memory shared with worker threads. The small
-//! helpers below are shared by the rules of this group only.
+//! Ownership: state that many places mutate (module-level state, closures
+//! that share a capture), mutating what is being iterated, emitter callbacks
+//! that mutate what they capture, object graphs that point both ways, and
+//! memory shared with worker threads. The small helpers below are shared by
+//! the rules of this group only.
 
+pub mod aliased_closure_mutation;
 pub mod cyclic_references;
 pub mod event_emitter_callbacks;
 pub mod mutation_during_iteration;
 pub mod shared_memory_threads;
+pub mod shared_module_state;
 
 use oxc_ast::AstKind;
 use oxc_ast::ast::{Argument, Expression};
@@ -17,8 +18,11 @@ use oxc_span::{GetSpan, Span};
 
 use crate::context::FileContext;
 use crate::rule::Rule;
+use crate::rules::support::method_call;
 
 pub static RULES: &[&dyn Rule] = &[
+    &shared_module_state::SharedModuleState,
+    &aliased_closure_mutation::AliasedClosureMutation,
     &mutation_during_iteration::MutationDuringIteration,
     &event_emitter_callbacks::EventEmitterCallbacks,
     &cyclic_references::CyclicReferences,
@@ -97,16 +101,6 @@ fn call_taking<'a>(ctx: &FileContext<'_, 'a>, function: NodeId) -> Option<(NodeI
     Some((parent, index))
 }
 
-/// `receiver.method` when `call`'s callee is a static member access.
-fn method_call<'b, 'a>(
-    call: &'b oxc_ast::ast::CallExpression<'a>,
-) -> Option<(&'b Expression<'a>, &'a str)> {
-    match call.callee.get_inner_expression() {
-        Expression::StaticMemberExpression(m) => Some((&m.object, m.property.name.as_str())),
-        _ => None,
-    }
-}
-
 /// Is `function` the callback of a synchronous iteration method
 /// (`xs.forEach(cb)`, `xs.map(cb)` …)? Returns the call when it is.
 fn sync_iteration_call(ctx: &FileContext<'_, '_>, function: NodeId) -> Option<NodeId> {
@@ -133,5 +127,3 @@ fn contains(outer: Span, inner: Span) -> bool {
 fn normalized(text: &str) -> String {
     text.chars().filter(|c| !c.is_whitespace()).collect()
 }
-
-use super::short;

@@ -1,6 +1,4 @@
-//! Rules of this group; merged into [`super::ALL`] by [`super::all`].
-//!
-//! JavaScript's runtime dynamism (code from strings, property traps,
+//! Dynamic features: JavaScript's runtime dynamism (code from strings, property traps,
 //! monkey-patching, decorator metadata, untyped data) has no Rust analogue:
 //! Rust resolves names, fields and types at compile time.
 
@@ -52,7 +50,7 @@ pub(crate) fn argument<'a>(args: &'a [Argument<'a>], index: usize) -> Option<&'a
     args.get(index).and_then(Argument::as_expression)
 }
 
-pub(crate) use super::short;
+pub(crate) use super::support::short;
 
 /// Helpers that TypeScript and Babel emit into compiled JavaScript (`__extends`,
 /// `_inherits`, …): generated class machinery, not code anyone ports by hand.
@@ -111,14 +109,15 @@ pub(crate) fn report(
     hit: Hit,
     out: &mut Vec<crabport_core::finding::Finding>,
 ) {
-    let mut f = crate::rule::finding(
-        ctx,
-        rule,
-        hit.span,
-        hit.confidence,
-        hit.message,
-        hit.help.into(),
+    out.push(
+        crate::rule::finding(
+            ctx,
+            rule,
+            hit.span,
+            hit.confidence,
+            hit.message,
+            hit.help.into(),
+        )
+        .with_severity(hit.severity),
     );
-    f.severity = hit.severity;
-    out.push(f);
 }
