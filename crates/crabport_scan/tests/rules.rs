@@ -163,7 +163,12 @@ fn no_orphaned_snapshots() {
                         .into_iter()
                         .flatten()
                         .flatten()
-                        .any(|e| e.file_name().to_string_lossy().split_once('.').is_some_and(|(s, _)| s == stem))
+                        .any(|e| {
+                            e.file_name()
+                                .to_string_lossy()
+                                .split_once('.')
+                                .is_some_and(|(s, _)| s == stem)
+                        })
                 })
         });
         assert!(produced, "orphaned snapshot {file}");
