@@ -1,5 +1,20 @@
-//! `dynamic-code`: code that is built or chosen at runtime: `eval`,
-//! `new Function`, string timers, `with`, `require`/`import()` of a computed name.
+//! `dynamic-code`: code that is built or chosen at runtime: `eval` (direct,
+//! indirect `(0, eval)`, or through the global object: `window.eval`,
+//! `globalThis["eval"]`, `global.global.eval`, `this.eval` at a script's top
+//! level), the `Function` constructor (`new Function(…)`, `Function(…)`,
+//! `Function.call/apply/bind(…)`, `window.Function(…)`), a string handed to
+//! `setTimeout`/`setInterval`/`setImmediate`/`execScript` (a literal, a template,
+//! a concatenation, `String(…)`, a `const` holding one, a binding annotated
+//! `string`), `with`, and `require`/`import()` of a computed name.
+//!
+//! The global object and the globals count only where no local binding
+//! shadows them (the semantic model's unresolved references). Without types
+//! the rule cannot see an alias of `eval` or `Function` passed in through a
+//! parameter or read from an object (it finds the place the alias is taken,
+//! `fn(eval)`, not the call made with it), nor a string built at runtime from
+//! sources it cannot follow (an unannotated parameter, a function's result,
+//! a `let` reassigned later), nor `this.eval` inside a function, where `this`
+//! depends on the call.
 
 use super::Hit;
 use oxc_ast::AstKind;
@@ -20,14 +35,19 @@ pub struct DynamicCode;
 
 pub static DOC: RuleDoc = RuleDoc {
     code: "dynamic-code",
-    summary: "Code built or chosen at runtime: `eval`, `new Function`, `setTimeout`/`setInterval` with a string, \
-`with`, and `require()`/`import()` of a computed module name.",
+    summary: "Code built or chosen at runtime: `eval` (also indirect, or as `window.eval`/`globalThis[\"eval\"]`), \
+the `Function` constructor (also through `Function.call`/`apply`/`bind`), a string (literal, template, \
+concatenation, `String(…)`, or a `const` holding one) passed to `setTimeout`/`setInterval`/`setImmediate`/\
+`execScript`, `with`, and `require()`/`import()` of a computed module name.",
     why: "A Rust binary contains only the code that was compiled into it: there is no interpreter to hand a \
 string to, no way to resolve a variable name through an object at runtime (`with`), and no module loader that \
 can pull in a file named by a variable. None of these has a naive port; each needs a design decision. A string \
 that encodes one of a few operations becomes an enum and a `match`; plugins chosen by name become a registry \
 built at compile time (a `match`, a table of `fn` pointers or trait objects); genuinely user-supplied scripts \
-need an embedded interpreter (rhai, boa_engine) or WebAssembly, chosen deliberately.",
+need an embedded interpreter (rhai, boa_engine) or WebAssembly, chosen deliberately. Without types the rule \
+misses what it cannot follow: `eval` or `Function` reached through a parameter or an object property, a string \
+built at runtime from an unannotated parameter or a function's result, and `this.eval` inside a function (where `this` \
+depends on the call); globals shadowed by a local binding are not reported.",
     js_example: r#"export function calculator(op: string) {
   return new Function("a", "b", `return a ${op} b`);
 }

@@ -1,4 +1,15 @@
-//! `explicit-any`: `any` in types, `as any`, untyped `JSON.parse` results.
+//! `explicit-any`: `any` in types (annotations, rest parameters, function
+//! types and signatures, type-parameter defaults and constraints, the type
+//! arguments of `extends`/`implements`, `keyof any`), `as any`, and untyped
+//! `JSON.parse` results. The message names the place, down to the part of a
+//! function type (`the return type of a function type of parameter `cb``).
+//!
+//! Not reported: `this: any`, `catch (e: any)`, ambient declarations
+//! (`declare …`, `declare global`), and "any instantiation" of the program's
+//! own generic types in a type (`Store<any>`), which is a generic parameter in
+//! Rust rather than data to design. Without types the rule cannot see `any`
+//! that arrives by inference (an untyped library, `JSON.parse` passed straight
+//! on, an `any` behind an alias declared in another file).
 
 use oxc_ast::AstKind;
 use oxc_ast::ast::{
@@ -18,15 +29,19 @@ pub struct ExplicitAny;
 
 pub static DOC: RuleDoc = RuleDoc {
     code: "explicit-any",
-    summary: "`any` in type annotations, `as any` casts and untyped `JSON.parse` results: one info finding per \
-occurrence, so the count per file (and the friction figure per directory) reads as the density of data whose \
+    summary: "`any` in type annotations (rest parameters, function types, type-parameter defaults and \
+constraints, `extends`/`implements` type arguments and `keyof any` included), `as any` casts and untyped \
+`JSON.parse` results: one info finding per occurrence, so the count per file (and the friction figure per directory) reads as the density of data whose \
 shape was never written down.",
     why: "TypeScript's `any` switches type checking off; the value is whatever arrives at runtime. Rust has no \
 such escape: every value has one static type, and untyped JSON is a `serde_json::Value` that must be matched or \
 converted before it can be used as a number or a string (E0308 when it is not). Each `any` is a type to design \
 before the port, usually a struct with `#[derive(Deserialize)]`, an enum for the alternatives, and \
 `serde_json::Value` only where the shape is genuinely open. The more of them a file has, the more of its port \
-is data modelling rather than translation.",
+is data modelling rather than translation. Only written `any` is counted: without types the rule cannot see \
+`any` that arrives by inference (an untyped dependency, an alias declared elsewhere), and it leaves out \
+`this: any`, `catch (e: any)`, ambient `declare` code and \"any instantiation\" of the program's own generics \
+(`Store<any>`).",
     js_example: r#"export function loadConfig(text: string) {
   const config = JSON.parse(text);
   const port: number = config.port;
