@@ -230,7 +230,7 @@ fn any_use(ctx: &FileContext<'_, '_>, id: NodeId, span: Span) -> Option<Hit> {
             AstKind::FormalParameter(p) => {
                 let param = format!("parameter {}", pattern_name(ctx, &p.pattern));
                 if in_signature(ctx, ancestor) {
-                    inner.get_or_insert(param);
+                    signature_param(&mut inner, param);
                 } else {
                     name = Some(param);
                 }
@@ -238,7 +238,7 @@ fn any_use(ctx: &FileContext<'_, '_>, id: NodeId, span: Span) -> Option<Hit> {
             AstKind::FormalParameterRest(r) => {
                 let param = format!("rest parameter {}", pattern_name(ctx, &r.rest.argument));
                 if in_signature(ctx, ancestor) {
-                    inner.get_or_insert(param);
+                    signature_param(&mut inner, param);
                 } else {
                     name = Some(param);
                 }
@@ -363,6 +363,14 @@ fn in_signature(ctx: &FileContext<'_, '_>, param: NodeId) -> bool {
             | AstKind::TSConstructSignatureDeclaration(_)
             | AstKind::TSMethodSignature(_)
     )
+}
+
+/// Passing a parameter of a function type or signature: it owns the position so far.
+fn signature_param(inner: &mut Option<String>, param: String) {
+    *inner = Some(match inner.take() {
+        Some(part) => format!("{part} of {param}"),
+        None => param,
+    });
 }
 
 fn contains(annotation: Option<&oxc_allocator::Box<'_, TSTypeAnnotation<'_>>>, span: Span) -> bool {
