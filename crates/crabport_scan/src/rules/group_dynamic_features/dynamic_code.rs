@@ -19,8 +19,8 @@
 use super::Hit;
 use oxc_ast::AstKind;
 use oxc_ast::ast::{
-    BinaryOperator, ChainElement, Expression, TSLiteral, TSType, TSTypeAnnotation, UnaryOperator,
-    VariableDeclarationKind,
+    BinaryOperator, ChainElement, Expression, IdentifierReference, TSLiteral, TSType,
+    TSTypeAnnotation, UnaryOperator, VariableDeclarationKind,
 };
 use oxc_semantic::{IsGlobalReference, NodeId};
 use oxc_span::{GetSpan, Span};
@@ -431,28 +431,39 @@ fn is_stringy(ctx: &FileContext<'_, '_>, expr: &Expression<'_>, depth: u8) -> bo
         Expression::CallExpression(c) => is_global(ctx, &c.callee, "String"),
         Expression::NewExpression(n) => is_global(ctx, &n.callee, "String"),
         Expression::Identifier(id) => {
-            let scoping = ctx.semantic.scoping();
-            let Some(symbol) = id
-                .reference_id
-                .get()
-                .and_then(|r| scoping.get_reference(r).symbol_id())
-            else {
+            let Some(declaration) = declaration(ctx, id) else {
                 return false;
             };
-            let declaration = scoping.symbol_declaration(symbol);
-            let nodes = ctx.semantic.nodes();
-            match nodes.kind(declaration) {
+            match ctx.semantic.nodes().kind(declaration) {
                 AstKind::VariableDeclarator(d) => {
                     is_string_type(d.type_annotation.as_deref())
-                        || matches!(nodes.parent_kind(declaration), AstKind::VariableDeclaration(v)
-                            if v.kind == VariableDeclarationKind::Const)
-                            && d.init.as_ref().is_some_and(again)
+                        || const_init(ctx, declaration).is_some_and(again)
                 }
                 AstKind::FormalParameter(p) => is_string_type(p.type_annotation.as_deref()),
                 _ => false,
             }
         }
         _ => false,
+    }
+}
+
+/// The node that declares the binding `id` refers to; `None` for a global.
+fn declaration(ctx: &FileContext<'_, '_>, id: &IdentifierReference<'_>) -> Option<NodeId> {
+    let scoping = ctx.semantic.scoping();
+    let symbol = scoping.get_reference(id.reference_id.get()?).symbol_id()?;
+    Some(scoping.symbol_declaration(symbol))
+}
+
+/// The initialiser of `declaration` when it is a `const` declarator.
+fn const_init<'a>(ctx: &FileContext<'_, 'a>, declaration: NodeId) -> Option<&'a Expression<'a>> {
+    let nodes = ctx.semantic.nodes();
+    match (nodes.kind(declaration), nodes.parent_kind(declaration)) {
+        (AstKind::VariableDeclarator(d), AstKind::VariableDeclaration(v))
+            if v.kind == VariableDeclarationKind::Const =>
+        {
+            d.init.as_ref()
+        }
+        _ => None,
     }
 }
 
@@ -534,20 +545,9 @@ fn is_static_path(ctx: &FileContext<'_, '_>, expr: &Expression<'_>, depth: u8) -
             if is_global(ctx, expr, "__dirname") || is_global(ctx, expr, "__filename") {
                 return true;
             }
-            let scoping = ctx.semantic.scoping();
-            let Some(symbol) = id
-                .reference_id
-                .get()
-                .and_then(|r| scoping.get_reference(r).symbol_id())
-            else {
-                return false;
-            };
-            let declaration = scoping.symbol_declaration(symbol);
-            let nodes = ctx.semantic.nodes();
-            matches!(nodes.kind(declaration), AstKind::VariableDeclarator(d)
-                if matches!(nodes.parent_kind(declaration), AstKind::VariableDeclaration(v)
-                    if v.kind == VariableDeclarationKind::Const)
-                    && d.init.as_ref().is_some_and(again))
+            declaration(ctx, id)
+                .and_then(|d| const_init(ctx, d))
+                .is_some_and(again)
         }
         Expression::BinaryExpression(b) if b.operator == BinaryOperator::Addition => {
             again(&b.left) && again(&b.right)
