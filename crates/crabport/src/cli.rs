@@ -289,7 +289,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
 
-    /// Also scan test files (*.test.*, *.spec.*, __tests__/, __mocks__/), skipped by default.
+    /// Also scan test files (*.test.*, *.spec.*, __tests__/, __mocks__/, test/, tests/), skipped by default.
     #[arg(long)]
     pub include_tests: bool,
 }

@@ -39,7 +39,8 @@ pub struct ScanOptions {
     pub severity: BTreeMap<String, Severity>,
     /// Extra exclude globs.
     pub exclude: Vec<String>,
-    /// Scan test files too (`*.test.*`, `*.spec.*`, `__tests__/`, `__mocks__/`).
+    /// Scan test files too (`*.test.*`, `*.spec.*`, `__tests__/`, `__mocks__/`,
+    /// `test/`, `tests/`).
     pub include_tests: bool,
 }
 

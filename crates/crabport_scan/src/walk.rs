@@ -17,8 +17,17 @@ pub const DEFAULT_EXCLUDED_DIRS: &[&str] = &[
 ];
 
 /// Test files, skipped unless asked for: tests are rewritten, not ported,
-/// and their setup callbacks mutate fixtures by design.
-pub const TEST_GLOBS: &[&str] = &["*.test.*", "*.spec.*", "__tests__/", "__mocks__/"];
+/// and their setup callbacks mutate fixtures by design. A `test/` or `tests/`
+/// directory at any depth is test code with everything under it (helpers in
+/// `test-support/`, data in `fixtures/`), like `__tests__/`.
+pub const TEST_GLOBS: &[&str] = &[
+    "*.test.*",
+    "*.spec.*",
+    "__tests__/",
+    "__mocks__/",
+    "test/",
+    "tests/",
+];
 
 /// Files to scan under `roots`, sorted. `excludes` are globs matched against
 /// paths relative to each root (gitignore syntax).

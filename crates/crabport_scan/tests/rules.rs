@@ -223,14 +223,26 @@ fn dependencies_build_output_and_bundles_are_skipped() {
         "export declare let n: number;\n",
     )
     .unwrap();
-    // Test files are skipped unless asked for.
-    std::fs::create_dir_all(tmp.path().join("src/__tests__")).unwrap();
-    for test_file in ["src/a.test.js", "src/b.spec.ts", "src/__tests__/c.js"] {
-        std::fs::write(
-            tmp.path().join(test_file),
-            "let n = 0;\nexports.f = function () { n++; };\n",
-        )
-        .unwrap();
+    // Test files are skipped unless asked for: by name, and everything under
+    // `__tests__/`, `test/` or `tests/` (their helpers and fixtures too).
+    let test_files = [
+        "src/a.test.js",
+        "src/b.spec.ts",
+        "src/__tests__/c.js",
+        "test/d.js",
+        "test/test-support/e.js",
+        "packages/x/tests/fixtures/f.ts",
+    ];
+    for test_file in test_files {
+        let path = tmp.path().join(test_file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "let n = 0;\nexports.f = function () { n++; };\n").unwrap();
+    }
+    // Names that merely contain "test" are source.
+    for source_file in ["src/testing/g.js", "src/contest/h.js"] {
+        let path = tmp.path().join(source_file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "let n = 0;\nexports.f = function () { n++; };\n").unwrap();
     }
     let report = scan(
         tmp.path(),
@@ -240,13 +252,13 @@ fn dependencies_build_output_and_bundles_are_skipped() {
     )
     .unwrap();
     let files: Vec<&str> = report.findings.iter().map(|f| f.file.as_str()).collect();
-    assert_eq!(files, ["src/a.js"]);
+    assert_eq!(files, ["src/a.js", "src/contest/h.js", "src/testing/g.js"]);
     let with_tests = ScanOptions {
         include_tests: true,
         ..ScanOptions::default()
     };
     let report = scan(tmp.path(), &[tmp.path().to_owned()], &with_tests, &|| {}).unwrap();
-    assert_eq!(report.findings.len(), 4);
+    assert_eq!(report.findings.len(), 3 + test_files.len());
 }
 
 /// floating-promise follows imports: the calls wait until every file's

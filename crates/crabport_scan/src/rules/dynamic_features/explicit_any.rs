@@ -1,7 +1,21 @@
-//! `explicit-any`: `any` in types, `as any`, untyped `JSON.parse` results.
+//! `explicit-any`: `any` in types (annotations, rest parameters, function
+//! types and signatures, type-parameter defaults and constraints, the type
+//! arguments of `extends`/`implements`, `keyof any`), `as any`, and untyped
+//! `JSON.parse` results. The message names the place, down to the part of a
+//! function type (`the return type of a function type of parameter `cb``).
+//!
+//! Not reported: `this: any`, `catch (e: any)`, ambient declarations
+//! (`declare …`, `declare global`), and "any instantiation" of the program's
+//! own generic types in a type (`Store<any>`), which is a generic parameter in
+//! Rust rather than data to design. Without types the rule cannot see `any`
+//! that arrives by inference (an untyped library, `JSON.parse` passed straight
+//! on, an `any` behind an alias declared in another file).
 
 use oxc_ast::AstKind;
-use oxc_ast::ast::{BindingPattern, CallExpression, Expression, TSType, TSTypeName};
+use oxc_ast::ast::{
+    BindingPattern, CallExpression, Expression, TSType, TSTypeAnnotation, TSTypeName,
+    TSTypeOperatorOperator,
+};
 use oxc_semantic::NodeId;
 use oxc_span::{GetSpan, Span};
 
@@ -15,15 +29,19 @@ pub struct ExplicitAny;
 
 pub static DOC: RuleDoc = RuleDoc {
     code: "explicit-any",
-    summary: "`any` in type annotations, `as any` casts and untyped `JSON.parse` results: one info finding per \
-occurrence, so the count per file (and the friction figure per directory) reads as the density of data whose \
+    summary: "`any` in type annotations (rest parameters, function types, type-parameter defaults and \
+constraints, `extends`/`implements` type arguments and `keyof any` included), `as any` casts and untyped \
+`JSON.parse` results: one info finding per occurrence, so the count per file (and the friction figure per directory) reads as the density of data whose \
 shape was never written down.",
     why: "TypeScript's `any` switches type checking off; the value is whatever arrives at runtime. Rust has no \
 such escape: every value has one static type, and untyped JSON is a `serde_json::Value` that must be matched or \
 converted before it can be used as a number or a string (E0308 when it is not). Each `any` is a type to design \
 before the port, usually a struct with `#[derive(Deserialize)]`, an enum for the alternatives, and \
 `serde_json::Value` only where the shape is genuinely open. The more of them a file has, the more of its port \
-is data modelling rather than translation.",
+is data modelling rather than translation. Only written `any` is counted: without types the rule cannot see \
+`any` that arrives by inference (an untyped dependency, an alias declared elsewhere), and it leaves out \
+`this: any`, `catch (e: any)`, ambient `declare` code and \"any instantiation\" of the program's own generics \
+(`Store<any>`).",
     js_example: r#"export function loadConfig(text: string) {
   const config = JSON.parse(text);
   const port: number = config.port;
@@ -135,6 +153,9 @@ const ANY_HELP: &str = "design the type: a struct with `#[derive(Deserialize)]` 
 alternatives, a generic or a trait for \"anything that can …\"; `serde_json::Value` only where the shape is \
 truly open";
 
+const KEYOF_HELP: &str = "`keyof any` is every property key (`string | number | symbol`); a Rust map or \
+lookup has one key type: `String`, an enum of the known keys, or a generic `K: Hash + Eq`";
+
 const CAST_HELP: &str = "a cast to `any` switches the checker off and Rust has none: find the real type (or \
 the trait the value implements), or convert explicitly (`From`/`TryFrom`)";
 
@@ -167,21 +188,28 @@ impl Rule for ExplicitAny {
 type Hit = (Span, Confidence, String, &'static str);
 
 /// Where an `any` sits, or `None` where it is not a data type to design:
-/// generic constraints (`T extends (...args: any[]) => any`), variadic
-/// forwarding (`...args: any[]`), `this: any`, `catch (e: any)`, ambient
-/// declarations, and "any instantiation" of a generic type (`Store<Event<any>>`).
+/// `this: any`, `catch (e: any)`, ambient declarations, and "any instantiation"
+/// of the program's own generic types (`Store<Event<any>>`). Inside a function
+/// type or a signature the place says which part (`the return type of a function
+/// type of parameter `cb``), so a callback's return is not mistaken for its parameter.
 fn any_use(ctx: &FileContext<'_, '_>, id: NodeId, span: Span) -> Option<Hit> {
     let nodes = ctx.semantic.nodes();
     if erased_type_argument(ctx, id) {
         return None;
     }
+    let keyof = matches!(nodes.parent_kind(id),
+        AstKind::TSTypeOperator(o) if o.operator == TSTypeOperatorOperator::Keyof);
     // The innermost named place wins; a skip anywhere up the tree wins over it.
     let mut place: Option<Hit> = None;
+    // The position inside the function types and signatures passed so far,
+    // prefixed to the place that owns them.
+    let mut inner: Option<String> = None;
+    let mut child = span;
     for ancestor in nodes.ancestor_ids(id) {
-        match nodes.kind(ancestor) {
-            AstKind::TSTypeParameter(_)
-            | AstKind::TSThisParameter(_)
-            | AstKind::FormalParameterRest(_)
+        let kind = nodes.kind(ancestor);
+        let mut name: Option<String> = None;
+        match kind {
+            AstKind::TSThisParameter(_)
             | AstKind::CatchParameter(_)
             | AstKind::TSGlobalDeclaration(_) => return None,
             AstKind::TSExternalModuleDeclaration(d) if d.declare => return None,
@@ -189,81 +217,195 @@ fn any_use(ctx: &FileContext<'_, '_>, id: NodeId, span: Span) -> Option<Hit> {
             AstKind::VariableDeclaration(d) if d.declare => return None,
             AstKind::Class(c) if c.declare => return None,
             AstKind::Function(f) if f.declare => return None,
-            AstKind::TSAsExpression(cast) if place.is_none() => {
+            _ if place.is_some() => {}
+            AstKind::TSAsExpression(cast) => {
                 let hit = cast_hit(ctx, span, &cast.type_annotation, &cast.expression, "as any");
                 place = Some(hit?);
             }
-            AstKind::TSTypeAssertion(cast) if place.is_none() => {
+            AstKind::TSTypeAssertion(cast) => {
                 let hit = cast_hit(ctx, span, &cast.type_annotation, &cast.expression, "<any>");
                 place = Some(hit?);
             }
-            AstKind::TSSatisfiesExpression(_) => {
-                first(&mut place, named(span, "a `satisfies` type".into()))
-            }
-            AstKind::FormalParameter(p) => first(
-                &mut place,
-                named(span, format!("parameter {}", pattern_name(ctx, &p.pattern))),
-            ),
-            AstKind::VariableDeclarator(d) => first(
-                &mut place,
-                named(span, format!("variable {}", pattern_name(ctx, &d.id))),
-            ),
-            AstKind::PropertyDefinition(p) => first(
-                &mut place,
-                named(span, format!("field {}", key_name(ctx, p.key.span()))),
-            ),
-            AstKind::AccessorProperty(p) => first(
-                &mut place,
-                named(span, format!("field {}", key_name(ctx, p.key.span()))),
-            ),
-            AstKind::TSPropertySignature(p) => first(
-                &mut place,
-                named(span, format!("property {}", key_name(ctx, p.key.span()))),
-            ),
-            AstKind::TSIndexSignature(_) => {
-                first(&mut place, named(span, "an index signature".into()))
-            }
-            AstKind::TSMethodSignature(m) => first(
-                &mut place,
-                named(span, format!("method {}", key_name(ctx, m.key.span()))),
-            ),
-            AstKind::Function(_) | AstKind::ArrowFunctionExpression(_) => {
-                first(
-                    &mut place,
-                    named(
-                        span,
-                        format!("the return type of `{}`", ctx.function_name(ancestor)),
-                    ),
-                );
-            }
-            AstKind::TSTypeAliasDeclaration(t) => {
-                first(&mut place, named(span, format!("type `{}`", t.id.name)))
-            }
-            AstKind::TSInterfaceDeclaration(i) => first(
-                &mut place,
-                named(span, format!("interface `{}`", i.id.name)),
-            ),
-            AstKind::TSTypeParameterInstantiation(_) => {
-                if let AstKind::CallExpression(CallExpression { callee, .. })
-                | AstKind::NewExpression(oxc_ast::ast::NewExpression { callee, .. }) =
-                    nodes.parent_kind(ancestor)
-                {
-                    first(
-                        &mut place,
-                        named(
-                            span,
-                            format!(
-                                "a type argument of `{}`",
-                                short(ctx.text(callee.span()), 30)
-                            ),
-                        ),
-                    );
+            AstKind::TSSatisfiesExpression(_) => name = Some("a `satisfies` type".into()),
+            AstKind::FormalParameter(p) => {
+                let param = format!("parameter {}", pattern_name(ctx, &p.pattern));
+                if in_signature(ctx, ancestor) {
+                    signature_param(&mut inner, param);
+                } else {
+                    name = Some(param);
                 }
+            }
+            AstKind::FormalParameterRest(r) => {
+                let param = format!("rest parameter {}", pattern_name(ctx, &r.rest.argument));
+                if in_signature(ctx, ancestor) {
+                    signature_param(&mut inner, param);
+                } else {
+                    name = Some(param);
+                }
+            }
+            AstKind::TSFunctionType(f) => {
+                signature_part(&mut inner, child, Some(&f.return_type), "a function type")
+            }
+            AstKind::TSConstructorType(f) => signature_part(
+                &mut inner,
+                child,
+                Some(&f.return_type),
+                "a constructor type",
+            ),
+            AstKind::TSCallSignatureDeclaration(f) => signature_part(
+                &mut inner,
+                child,
+                f.return_type.as_ref(),
+                "a call signature",
+            ),
+            AstKind::TSConstructSignatureDeclaration(f) => signature_part(
+                &mut inner,
+                child,
+                f.return_type.as_ref(),
+                "a construct signature",
+            ),
+            AstKind::TSMethodSignature(m) => {
+                if inner.is_none() && contains(m.return_type.as_ref(), child) {
+                    inner = Some("the return type".into());
+                }
+                name = Some(format!("method {}", key_name(ctx, m.key.span())));
+            }
+            AstKind::TSTypeParameter(t) => {
+                let part = if t
+                    .constraint
+                    .as_ref()
+                    .is_some_and(|c| c.span().contains_inclusive(child))
+                {
+                    "the constraint of "
+                } else if t
+                    .default
+                    .as_ref()
+                    .is_some_and(|d| d.span().contains_inclusive(child))
+                {
+                    "the default of "
+                } else {
+                    ""
+                };
+                name = Some(format!("{part}type parameter `{}`", t.name.name));
+            }
+            AstKind::VariableDeclarator(d) => {
+                name = Some(format!("variable {}", pattern_name(ctx, &d.id)));
+            }
+            AstKind::PropertyDefinition(p) => {
+                name = Some(format!("field {}", key_name(ctx, p.key.span())));
+            }
+            AstKind::AccessorProperty(p) => {
+                name = Some(format!("field {}", key_name(ctx, p.key.span())));
+            }
+            AstKind::TSPropertySignature(p) => {
+                name = Some(format!("property {}", key_name(ctx, p.key.span())));
+            }
+            AstKind::TSIndexSignature(_) => name = Some("an index signature".into()),
+            AstKind::Function(f) => {
+                name = Some(in_function(ctx, ancestor, f.return_type.as_ref(), child))
+            }
+            AstKind::ArrowFunctionExpression(f) => {
+                name = Some(in_function(ctx, ancestor, f.return_type.as_ref(), child));
+            }
+            AstKind::TSTypeAliasDeclaration(t) => name = Some(format!("type `{}`", t.id.name)),
+            AstKind::TSInterfaceDeclaration(i) => {
+                name = Some(format!("interface `{}`", i.id.name));
+            }
+            AstKind::TSTypeParameterInstantiation(_) => {
+                name = match nodes.parent_kind(ancestor) {
+                    AstKind::CallExpression(CallExpression { callee, .. })
+                    | AstKind::NewExpression(oxc_ast::ast::NewExpression { callee, .. }) => {
+                        Some(format!(
+                            "a type argument of `{}`",
+                            short(ctx.text(callee.span()), 30)
+                        ))
+                    }
+                    AstKind::Class(c) => c.heritage.as_ref().map(|h| {
+                        format!(
+                            "a type argument of base class `{}`",
+                            short(ctx.text(h.expression.span()), 30)
+                        )
+                    }),
+                    AstKind::TSClassImplements(i) => Some(format!(
+                        "a type argument of implemented interface `{}`",
+                        short(ctx.text(i.expression.span()), 30)
+                    )),
+                    AstKind::TSInterfaceHeritage(h) => Some(format!(
+                        "a type argument of extended interface `{}`",
+                        short(ctx.text(h.type_name.span()), 30)
+                    )),
+                    _ => None,
+                };
             }
             _ => {}
         }
+        if let Some(name) = name {
+            let name = match inner.take() {
+                Some(inner) => format!("{inner} of {name}"),
+                None => name,
+            };
+            place = Some(named(span, keyof, name));
+        }
+        child = kind.span();
     }
-    Some(place.unwrap_or_else(|| named(span, "a type".into())))
+    Some(place.unwrap_or_else(|| named(span, keyof, inner.unwrap_or_else(|| "a type".into()))))
+}
+
+/// A parameter of a function type or signature (no body), not of a function.
+fn in_signature(ctx: &FileContext<'_, '_>, param: NodeId) -> bool {
+    let nodes = ctx.semantic.nodes();
+    let params = nodes.parent_id(param);
+    matches!(
+        nodes.parent_kind(params),
+        AstKind::TSFunctionType(_)
+            | AstKind::TSConstructorType(_)
+            | AstKind::TSCallSignatureDeclaration(_)
+            | AstKind::TSConstructSignatureDeclaration(_)
+            | AstKind::TSMethodSignature(_)
+    )
+}
+
+/// Passing a parameter of a function type or signature: it owns the position so far.
+fn signature_param(inner: &mut Option<String>, param: String) {
+    *inner = Some(match inner.take() {
+        Some(part) => format!("{part} of {param}"),
+        None => param,
+    });
+}
+
+fn contains(annotation: Option<&oxc_allocator::Box<'_, TSTypeAnnotation<'_>>>, span: Span) -> bool {
+    annotation.is_some_and(|a| a.span.contains_inclusive(span))
+}
+
+/// Passing a function type or signature: "the return type" if `child` is its
+/// return type, then "… of a function type".
+fn signature_part(
+    inner: &mut Option<String>,
+    child: Span,
+    return_type: Option<&oxc_allocator::Box<'_, TSTypeAnnotation<'_>>>,
+    what: &str,
+) {
+    let part = match inner.take() {
+        Some(part) => part,
+        None if contains(return_type, child) => "the return type".into(),
+        None => return,
+    };
+    *inner = Some(format!("{part} of {what}"));
+}
+
+/// The place of an `any` met first at a function: its return type, or
+/// somewhere else in it (a type argument of an expression, say).
+fn in_function(
+    ctx: &FileContext<'_, '_>,
+    function: NodeId,
+    return_type: Option<&oxc_allocator::Box<'_, TSTypeAnnotation<'_>>>,
+    child: Span,
+) -> String {
+    if contains(return_type, child) {
+        format!("the return type of `{}`", ctx.function_name(function))
+    } else {
+        format!("a type in `{}`", ctx.function_name(function))
+    }
 }
 
 /// Generic types that hold data: `any` as their argument is an untyped value.
@@ -271,9 +413,11 @@ const DATA_TYPES: &str = "Record Map ReadonlyMap WeakMap Set ReadonlySet Array R
 Promise PromiseLike Partial Required Readonly Pick Omit Iterable AsyncIterable Iterator Awaited \
 NonNullable Exclude Extract";
 
-/// `any` as a type argument of a generic type of the program (`Import<any>`,
-/// `typeof BaseEmail<any>`, `extends Store<any>`): "whichever instantiation", a
-/// generic parameter or a trait object in Rust, not an untyped value.
+/// `any` as a type argument of a generic type of the program in a type
+/// (`Import<any>`, `typeof BaseEmail<any>`): "whichever instantiation", a
+/// generic parameter or a trait object in Rust, not an untyped value. Not so in
+/// `extends Base<any>` / `implements Api<any>`: that fixes the instantiation a
+/// class is built on, so it is a type to design.
 fn erased_type_argument(ctx: &FileContext<'_, '_>, id: NodeId) -> bool {
     let nodes = ctx.semantic.nodes();
     let parent = nodes.parent_id(id);
@@ -289,27 +433,27 @@ fn erased_type_argument(ctx: &FileContext<'_, '_>, id: NodeId) -> bool {
             };
             !DATA_TYPES.split_whitespace().any(|t| t == name)
         }
-        AstKind::TSTypeQuery(_)
-        | AstKind::Class(_)
-        | AstKind::TSClassImplements(_)
-        | AstKind::TSInterfaceHeritage(_) => true,
+        AstKind::TSTypeQuery(_) => true,
         _ => false,
     }
 }
 
-fn first(place: &mut Option<Hit>, hit: Hit) {
-    if place.is_none() {
-        *place = Some(hit);
+fn named(span: Span, keyof: bool, place: String) -> Hit {
+    if keyof {
+        (
+            span,
+            Confidence::High,
+            format!("`keyof any` in {place}"),
+            KEYOF_HELP,
+        )
+    } else {
+        (
+            span,
+            Confidence::High,
+            format!("`any` in {place}"),
+            ANY_HELP,
+        )
     }
-}
-
-fn named(span: Span, place: String) -> Hit {
-    (
-        span,
-        Confidence::High,
-        format!("`any` in {place}"),
-        ANY_HELP,
-    )
 }
 
 /// Tests, fixtures and mocks: `{ … } as any` there builds a test double, which
@@ -331,7 +475,7 @@ fn cast_hit(
 ) -> Option<Hit> {
     let value = short(ctx.text(value.span()), 40);
     if !matches!(ty, TSType::TSAnyKeyword(k) if k.span == span) {
-        return Some(named(span, format!("a cast of `{value}`")));
+        return Some(named(span, false, format!("a cast of `{value}`")));
     }
     if is_test_file(ctx.display_path) {
         return None;
