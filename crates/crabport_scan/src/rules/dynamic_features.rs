@@ -50,8 +50,6 @@ pub(crate) fn argument<'a>(args: &'a [Argument<'a>], index: usize) -> Option<&'a
     args.get(index).and_then(Argument::as_expression)
 }
 
-pub(crate) use super::support::short;
-
 /// Helpers that TypeScript and Babel emit into compiled JavaScript (`__extends`,
 /// `_inherits`, …): generated class machinery, not code anyone ports by hand.
 const TRANSPILER_HELPERS: &str = "__extends extendStatics __assign __rest __decorate __param \

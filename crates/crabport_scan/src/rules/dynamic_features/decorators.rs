@@ -10,9 +10,10 @@ use oxc_span::GetSpan;
 use crabport_core::finding::{Confidence, Finding, Severity};
 
 use super::runtime_reflection::METADATA_FUNCTIONS;
-use super::{argument, global_member, is_global, short};
+use super::{argument, global_member, is_global};
 use crate::context::FileContext;
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
+use crate::rules::support::short;
 
 pub struct Decorators;
 

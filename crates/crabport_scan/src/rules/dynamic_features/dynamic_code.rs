@@ -27,9 +27,10 @@ use oxc_span::{GetSpan, Span};
 
 use crabport_core::finding::{Finding, Severity};
 
-use super::{argument, is_global, short};
+use super::{argument, is_global};
 use crate::context::FileContext;
 use crate::rule::{Rule, RuleDoc};
+use crate::rules::support::short;
 
 pub struct DynamicCode;
 

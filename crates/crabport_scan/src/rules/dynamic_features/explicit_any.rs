@@ -21,9 +21,10 @@ use oxc_span::{GetSpan, Span};
 
 use crabport_core::finding::{Confidence, Finding, Severity};
 
-use super::{argument, global_member, short};
+use super::{argument, global_member};
 use crate::context::FileContext;
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
+use crate::rules::support::short;
 
 pub struct ExplicitAny;
 

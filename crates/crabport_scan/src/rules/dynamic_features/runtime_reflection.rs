@@ -10,9 +10,10 @@ use oxc_span::{GetSpan, Span};
 
 use crabport_core::finding::{Confidence, Finding, Severity};
 
-use super::{argument, global_member, in_transpiler_helper, is_global, short};
+use super::{argument, global_member, in_transpiler_helper, is_global};
 use crate::context::FileContext;
 use crate::rule::{NaivePort, Rule, RuleDoc};
+use crate::rules::support::short;
 
 pub struct RuntimeReflection;
 
