@@ -1,5 +1,41 @@
 //! `floating-promise`: a promise created as a statement and then forgotten:
 //! nothing awaits it, returns it, handles its rejection or marks it `void`.
+//!
+//! Only expression statements are candidates, and names are resolved only
+//! for them, lazily. A statement floats a promise when its discarded value
+//! (either side of `&&`/`||`/`??`, both arms of `?:`, every element of a
+//! sequence) is:
+//!
+//! - a call known to give a promise: an async or `Promise`-annotated function,
+//!   method or arrow of this file (also through `this.` and `this.#private`,
+//!   and on an instance of a class of this file), `Promise.all`/`allSettled`/
+//!   `race`/`any`/`resolve`/`reject`, `fetch`, Node's promise APIs, a
+//!   `promisify`d function, an async IIFE, an async function exported by a
+//!   relative import (confirmed by the [`ProjectIndex`] after the pass), also
+//!   as an optional call (`f?.()`, `obj?.save()`) or a tagged template;
+//! - a chain on such a promise that ends without a rejection handler:
+//!   `p.then(f)`, `p()?.finally(f)`, and `p.catch()`, `p.catch(null)`,
+//!   `p.then(f, undefined)`: only an argument that may be a function (not
+//!   `null`, `undefined`, a literal, an object, nor a binding declared or
+//!   initialised as one) handles a rejection;
+//! - a promise value named on its own (`p;`, `this.ready;`, `x as Promise<T>;`);
+//! - an array of promises: `items.map(async (x) => …)`, `[a(), b()]`, a
+//!   binding or declared type (`Promise<T>[]`, `Array<…>`, tuples) of them.
+//!
+//! Without a type checker, "known" means what this file says, through oxc's
+//! semantic model: a binding's annotation (`declare const p: Promise<T>`), or,
+//! for one never reassigned, its initialiser (`const p = load()`, `new
+//! Promise(…)`, `Promise.resolve()`, an async IIFE); return types; casts;
+//! type aliases, interfaces and type literals (their properties and
+//! methods); classes extending `Promise`; a type parameter's constraint.
+//! `Promise<T> | undefined` may be a promise; `any | Promise<T>` is `any`;
+//! `PromiseLike` is a thenable, left alone as typescript-eslint does by
+//! default.
+//!
+//! Undecidable here, so never flagged: methods of an instance of an imported
+//! class, calls through a parameter typed by an imported interface, a generic
+//! `T` without a local constraint, values typed `any`, types from `lib.d.ts`
+//! beyond `Promise` (a `PromiseConstructor` subtype), thenables.
 
 use std::cell::Cell;
 
@@ -25,15 +61,22 @@ pub struct FloatingPromise;
 
 pub static DOC: RuleDoc = RuleDoc {
     code: "floating-promise",
-    summary: "A promise-producing call used as a statement that nothing awaits, returns, gives a rejection \
-handler or marks `void`.",
+    summary: "A promise used as a statement (a call, a `.then`/`.finally`/`.catch()` chain without a real \
+rejection handler, a promise value, an array of promises) that nothing awaits, returns or marks `void`.",
     why: "A JavaScript promise is eager: calling an async function starts it, and a floating call still runs \
 in the background. A Rust future is lazy: it does nothing until something polls it, so a direct port of \
 `saveUser(user);` compiles (with only an `unused_must_use` warning) and silently never saves. Where the \
 ported code then uses the result it gets a future instead of the value (error E0308). Each floating \
 promise needs a decision in the port: `.await` it where the work must finish first, `tokio::spawn` it \
 where it is deliberate background work (and decide who sees its errors), or start a runtime \
-(`#[tokio::main]`, `block_on`) at the entry point.",
+(`#[tokio::main]`, `block_on`) at the entry point; an array of them (`items.map(async …)`) becomes a `Vec` \
+of futures to `join_all`. A `.catch()` or `.then(f, undefined)` with no function handles nothing. Without a \
+type checker the rule knows what the file itself says: async functions and methods, `Promise` annotations \
+and return types, casts, local type aliases, interfaces and classes extending `Promise`, bindings \
+initialised with a promise and never reassigned, Node's promise APIs, and async functions exported by \
+relative imports. It cannot decide (and does not flag) a method of an imported class's instance, a call \
+through a parameter typed by an imported interface, a generic `T` that may be a promise, or a promise \
+hidden in `any`: typescript-eslint's `no-floating-promises`, with the type checker, finds those.",
     js_example: r#"async function save(log: string[], entry: string): Promise<number> {
   log.push(entry);
   return log.length;
@@ -469,9 +512,19 @@ impl<'a> Resolver<'_, '_, 'a> {
                 {
                     AstKind::VariableDeclarator(d) => match (&d.type_annotation, &d.init) {
                         (Some(a), _) => !maybe_not_callable(&a.type_annotation),
+                        // Not through another binding (no chains, no
+                        // cycles), but `const quiet = undefined`.
                         (None, Some(init)) if !self.reassigned(symbol) => {
-                            !matches!(init.get_inner_expression(), Expression::Identifier(_))
-                                && self.may_be_function(init)
+                            match init.get_inner_expression() {
+                                Expression::Identifier(other) => {
+                                    scoping
+                                        .get_reference(other.reference_id())
+                                        .symbol_id()
+                                        .is_some()
+                                        || self.may_be_function(init)
+                                }
+                                _ => self.may_be_function(init),
+                            }
                         }
                         _ => true,
                     },
@@ -495,11 +548,14 @@ impl<'a> Resolver<'_, '_, 'a> {
                     self.statement(e, out);
                 }
             }
-            // `ready && start()`, `p || fallback`: both sides' values may be
-            // discarded.
+            // `ready && start()`, `p || fallback`: either side's value may be
+            // discarded; one finding for `p && p.then(f)`.
             Expression::LogicalExpression(l) => {
+                let before = out.len();
                 self.statement(&l.left, out);
-                self.statement(&l.right, out);
+                if out.len() == before {
+                    self.statement(&l.right, out);
+                }
             }
             Expression::ConditionalExpression(c) => {
                 self.statement(&c.consequent, out);
@@ -539,8 +595,8 @@ rejection handler: {}",
                 } else if let Some(source) = self.promise_source(expr) {
                     let name = self.short(expr.without_parentheses().span());
                     let message = format!(
-                        "the promise `{name}` is a statement of its own: never awaited, returned or given a \
-rejection handler: {}",
+                        "the promise `{name}` is discarded here: never awaited, returned or given a rejection \
+handler: {}",
                         source.reason
                     );
                     out.push(Floating::new(
@@ -2090,10 +2146,10 @@ function f<T extends Job>(job: T, later: Later, jobs: readonly Job[]) {\n  job;\
         assert_eq!(
             run(source, None),
             [
-                "4: the promise `job` is a statement of its own: never awaited, returned or given a rejection handler: `job` is declared `T` (line 3)",
-                "5: the promise `later` is a statement of its own: never awaited, returned or given a rejection handler: `later` is declared `Later` (line 3)",
+                "4: the promise `job` is discarded here: never awaited, returned or given a rejection handler: `job` is declared `T` (line 3)",
+                "5: the promise `later` is discarded here: never awaited, returned or given a rejection handler: `later` is declared `Later` (line 3)",
                 "6: the promises in `jobs` are never awaited, returned or given a rejection handler: `jobs` is declared `readonly Job[]` (line 3)",
-                "7: the promise `jobs[0]` is a statement of its own: never awaited, returned or given a rejection handler: `jobs[0]` is declared `Job` (line 3)",
+                "7: the promise `jobs[0]` is discarded here: never awaited, returned or given a rejection handler: `jobs[0]` is declared `Job` (line 3)",
             ]
         );
     }
