@@ -27,14 +27,29 @@ pub struct DeferredFinding {
     pub export: String,
 }
 
-/// `Promise<…>` or `PromiseLike<…>` (also through parentheses).
+/// `Promise<…>`, also in a union or intersection (`Promise<T> | undefined`,
+/// but not `Promise<T> | any`, which is `any`) and through parentheses:
+/// written so, without resolving names. Not
+/// `PromiseLike`: a thenable need not be a promise (typescript-eslint's
+/// `no-floating-promises` leaves thenables alone by default, too).
 pub fn is_promise_type(ty: &TSType<'_>) -> bool {
     match ty {
         TSType::TSTypeReference(r) => matches!(&r.type_name,
-            TSTypeName::IdentifierReference(id) if id.name == "Promise" || id.name == "PromiseLike"),
+            TSTypeName::IdentifierReference(id) if id.name == "Promise"),
+        TSType::TSUnionType(u) => {
+            !u.types.iter().any(is_top_type) && u.types.iter().any(is_promise_type)
+        }
+        TSType::TSIntersectionType(i) => {
+            !i.types.iter().any(is_top_type) && i.types.iter().any(is_promise_type)
+        }
         TSType::TSParenthesizedType(p) => is_promise_type(&p.type_annotation),
         _ => false,
     }
+}
+
+/// `any` or `unknown`, which swallow a union they are part of.
+pub fn is_top_type(ty: &TSType<'_>) -> bool {
+    matches!(ty, TSType::TSAnyKeyword(_) | TSType::TSUnknownKeyword(_))
 }
 
 fn annotation_is_promise(annotation: Option<&TSTypeAnnotation<'_>>) -> bool {
@@ -404,6 +419,9 @@ export async function* stream() {}
 export const remove = async (id: string) => {};
 export const typed: (id: string) => Promise<void> = (id) => fetch(id).then(() => {});
 export const plain = (id: string) => id;
+export function maybe(): Promise<void> | undefined { return undefined; }
+export function anything(): Promise<void> | any { return 1; }
+export function thenable(): PromiseLike<void> { return Promise.resolve(); }
 async function hidden() {}
 const alsoHidden = async function () {};
 function notAsync() {}
@@ -412,7 +430,15 @@ export type { Foo } from "./types";
 "#;
         assert_eq!(
             names(source),
-            ["alsoHidden", "load", "remove", "save", "typed", "visible"]
+            [
+                "alsoHidden",
+                "load",
+                "maybe",
+                "remove",
+                "save",
+                "typed",
+                "visible"
+            ]
         );
     }
 
