@@ -13,34 +13,26 @@ pub struct FileContext<'s, 'a> {
     pub display_path: &'s str,
     pub source: &'a str,
     pub semantic: &'s Semantic<'a>,
-    /// Exported async functions of every scanned file, when a caller has them
-    /// up front (tests); the engine defers instead.
-    pub project: Option<&'s crate::rules::r#async::project_index::ProjectIndex>,
-    /// Set by the engine when it resolves cross-file lookups after the pass
-    /// (one parse per file): findings that depend on another file wait here.
+    /// Set by the engine when a rule needs the project index: findings that
+    /// depend on another file wait here until every file's exports are known
+    /// (one parse per file).
     deferred: Option<RefCell<Vec<crate::rules::r#async::project_index::DeferredFinding>>>,
     lines: LineIndex<'a>,
 }
 
 impl<'s, 'a> FileContext<'s, 'a> {
-    pub fn new(
-        display_path: &'s str,
-        source: &'a str,
-        semantic: &'s Semantic<'a>,
-        project: Option<&'s crate::rules::r#async::project_index::ProjectIndex>,
-    ) -> Self {
+    pub fn new(display_path: &'s str, source: &'a str, semantic: &'s Semantic<'a>) -> Self {
         Self {
             display_path,
             source,
             semantic,
-            project,
             deferred: None,
             lines: LineIndex::new(source),
         }
     }
 
-    /// Cross-file lookups are deferred to the engine rather than answered
-    /// from [`Self::project`].
+    /// Cross-file lookups are deferred to the engine, which answers them once
+    /// every file is parsed.
     #[must_use]
     pub fn deferring_cross_file(mut self) -> Self {
         self.deferred = Some(RefCell::default());

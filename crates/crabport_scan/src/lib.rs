@@ -152,7 +152,7 @@ pub fn scan(
         .collect();
     // Only when a rule follows imports: each file's exports, recorded from
     // the same parse, and the findings that wait on them.
-    let cross_file = rules.iter().any(|r| r.code() == "floating-promise");
+    let cross_file = rules.iter().any(|r| r.needs_project_index());
     // Every file runs on a worker of the big-stack pool, even a lone file
     // (rayon would run that on the calling thread).
     let mut results: Vec<FileResult> = pool()?.install(|| {
@@ -347,7 +347,7 @@ fn analyse(
         .with_build_nodes(true)
         .build(&parsed.program)
         .semantic;
-    let mut ctx = FileContext::new(&display, source, &semantic, None);
+    let mut ctx = FileContext::new(&display, source, &semantic);
     if cross_file {
         ctx = ctx.deferring_cross_file();
         result.exports = Some(rules::r#async::project_index::module_exports(

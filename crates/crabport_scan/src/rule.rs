@@ -39,6 +39,13 @@ pub trait Rule: Sync {
 
     fn default_severity(&self) -> Severity;
 
+    /// Whether the rule follows imports into other files of the project: the
+    /// engine then records every file's exports from the same parse and
+    /// resolves the findings the rule deferred once all files are done.
+    fn needs_project_index(&self) -> bool {
+        false
+    }
+
     /// Appends this rule's findings in `ctx` to `out`.
     fn check(&self, ctx: &FileContext<'_, '_>, out: &mut Vec<Finding>);
 }

@@ -51,11 +51,12 @@ use oxc_span::{GetSpan, Span};
 use crabport_core::finding::{Confidence, Finding, Severity};
 
 use super::project_index::{
-    DeferredFinding, ProjectIndex, PromiseFunction, declarator_returns_promise,
-    expression_is_async_function, function_returns_promise, is_promise_function_type, is_top_type,
+    DeferredFinding, PromiseFunction, declarator_returns_promise, expression_is_async_function,
+    function_returns_promise, is_promise_function_type, is_top_type,
 };
 use crate::context::FileContext;
 use crate::rule::{NaivePort, Rule, RuleDoc, finding};
+use crate::rules::support::{method_call, short};
 
 pub struct FloatingPromise;
 
@@ -156,28 +157,18 @@ impl Rule for FloatingPromise {
         Severity::Warning
     }
 
-    fn check(&self, ctx: &FileContext<'_, '_>, out: &mut Vec<Finding>) {
-        // The engine passes its first-pass index here once it builds one.
-        self.check_with_index(ctx, ctx.project, out);
+    /// Calls of functions imported from other project files wait, as
+    /// deferred findings, for the index of every file's exports.
+    fn needs_project_index(&self) -> bool {
+        true
     }
-}
 
-impl FloatingPromise {
-    /// The check, with the project's index of exported async functions when
-    /// the engine has built one (imports from other files of the project then
-    /// resolve too).
-    pub fn check_with_index(
-        &self,
-        ctx: &FileContext<'_, '_>,
-        index: Option<&ProjectIndex>,
-        out: &mut Vec<Finding>,
-    ) {
+    fn check(&self, ctx: &FileContext<'_, '_>, out: &mut Vec<Finding>) {
         if eslint_disables_file(ctx.source) {
             return;
         }
         let resolver = Resolver {
             ctx,
-            index,
             depth: Cell::new(0),
         };
         for node in ctx.semantic.nodes().iter() {
@@ -365,7 +356,6 @@ fn builtin_returns_promise(module: &str, name: &str) -> bool {
 
 struct Resolver<'c, 's, 'a> {
     ctx: &'c FileContext<'s, 'a>,
-    index: Option<&'c ProjectIndex>,
     /// How many bindings deep [`Resolver::value_source`] follows initialisers:
     /// `const a = b.then(f)` may lead back to `a`.
     depth: Cell<u8>,
@@ -423,14 +413,6 @@ fn as_call<'e, 'a>(expr: &'e Expression<'a>) -> Option<&'e CallExpression<'a>> {
             ChainElement::CallExpression(call) => Some(call),
             _ => None,
         },
-        _ => None,
-    }
-}
-
-/// `receiver.method(…)`: the receiver and the method name.
-fn method_call<'e, 'a>(call: &'e CallExpression<'a>) -> Option<(&'e Expression<'a>, &'e str)> {
-    match call.callee.get_inner_expression() {
-        Expression::StaticMemberExpression(m) => Some((&m.object, m.property.name.as_str())),
         _ => None,
     }
 }
@@ -702,20 +684,11 @@ never awaited or returned: {}",
         self.short(call.callee.span())
     }
 
-    /// Source text of `span`, on one line, at most 40 characters.
+    /// Source text of `span`, on one line, at most 40 characters; a chain
+    /// broken over lines reads `a.b()`, not `a .b()`.
     fn short(&self, span: Span) -> String {
-        let text = self.ctx.text(span);
-        let text = text
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .replace(" .", ".");
-        if text.chars().count() > 40 {
-            let cut: String = text.chars().take(39).collect();
-            format!("{cut}…")
-        } else {
-            text
-        }
+        let text = short(self.ctx.text(span), usize::MAX).replace(" .", ".");
+        short(&text, 39)
     }
 
     fn line(&self, span: Span) -> usize {
@@ -1014,16 +987,10 @@ never awaited or returned: {}",
                 Confidence::High,
             )
         };
-        match self.index {
-            Some(index) => index
-                .is_async_export(self.ctx.display_path, module, name)
-                .then(source),
-            None if self.ctx.defers_cross_file() => Some(Source {
-                pending: Some((module.to_owned(), name.to_owned())),
-                ..source()
-            }),
-            None => None,
-        }
+        self.ctx.defers_cross_file().then(|| Source {
+            pending: Some((module.to_owned(), name.to_owned())),
+            ..source()
+        })
     }
 
     /// Why calling the binding `symbol` gives a promise.
@@ -2068,7 +2035,8 @@ mod tests {
     use super::*;
     use crate::rules::r#async::project_index::{ProjectIndex, module_exports_of_source};
 
-    /// `line: message` for each finding in `source`, scanned as `src/app.ts`.
+    /// `line: message` for each finding in `source`, scanned as `src/app.ts`;
+    /// with an index, the deferred findings it confirms come after.
     fn run(source: &str, index: Option<&ProjectIndex>) -> Vec<String> {
         let allocator = Allocator::default();
         let parsed = Parser::new(&allocator, source, SourceType::ts()).parse();
@@ -2076,9 +2044,20 @@ mod tests {
             .with_build_nodes(true)
             .build(&parsed.program)
             .semantic;
-        let ctx = FileContext::new("src/app.ts", source, &semantic, None);
+        let mut ctx = FileContext::new("src/app.ts", source, &semantic);
+        if index.is_some() {
+            ctx = ctx.deferring_cross_file();
+        }
         let mut out = Vec::new();
-        FloatingPromise.check_with_index(&ctx, index, &mut out);
+        FloatingPromise.check(&ctx, &mut out);
+        if let Some(index) = index {
+            out.extend(
+                ctx.take_deferred()
+                    .into_iter()
+                    .filter(|d| index.is_async_export(ctx.display_path, &d.module, &d.export))
+                    .map(|d| d.finding),
+            );
+        }
         out.iter()
             .map(|f| format!("{}: {}", f.line, f.message))
             .collect()
@@ -2116,7 +2095,7 @@ export function handler() {\n  save();\n  count();\n  db.save();\n  db.count();\
             .with_build_nodes(true)
             .build(&parsed.program)
             .semantic;
-        let ctx = FileContext::new("a.ts", source, &semantic, None);
+        let ctx = FileContext::new("a.ts", source, &semantic);
         let mut out = Vec::new();
         FloatingPromise.check(&ctx, &mut out);
         let helps: Vec<&str> = out.iter().map(|f| f.help.as_str()).collect();
