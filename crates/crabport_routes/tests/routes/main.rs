@@ -1,0 +1,3 @@
+//! crabport_routes integration tests: one binary.
+
+mod oracle;
