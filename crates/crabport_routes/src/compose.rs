@@ -11,7 +11,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use crate::extract::{
-    FileFacts, HandlerRef, NestVersion, ObjKey, ObjKind, Op, PathVal, Pos, Val, member, path_vals,
+    FileFacts, HandlerRef, NestVersion, ObjKey, ObjKind, Op, PathExpr, PathVal, Pos, Val, member,
+    path_vals,
 };
 use crate::path::join;
 use crate::resolve::Resolver;
@@ -46,9 +47,8 @@ impl Ctx {
         let mut next = self.clone();
         next.prefix = match (&self.prefix, path) {
             (Ok(a), Ok(b)) => Ok(join(a, b)),
-            (Err(e), _) | (_, Err(e)) => {
-                Err(format!("mounted under a path not known statically: {e}"))
-            }
+            (Err(e), _) => Err(e.clone()),
+            (_, Err(e)) => Err(format!("mounted under a path not known statically: {e}")),
         };
         next.mounts.push(Mount {
             path: match path {
@@ -218,6 +218,9 @@ impl<'f> Composer<'f> {
                     },
                     _ => None,
                 };
+                if matches!(v, Val::Obj(_) | Val::KoaRoutes(_) | Val::Ignored(_)) {
+                    return (f, v);
+                }
                 match node.and_then(|n| self.facts[f].returns.get(&n)) {
                     Some(r) => self.resolve(f, r.clone(), depth + 1),
                     None => (f, Val::Unknown("the value a call returns".to_owned())),
@@ -319,6 +322,50 @@ impl<'f> Composer<'f> {
         v
     }
 
+    /// The paths a path argument names, imports and templates followed.
+    fn path_list(&self, file: usize, p: &PathExpr) -> Vec<PathVal> {
+        let (f, v) = self.resolve(file, p.val.clone(), 0);
+        match v {
+            Val::Array(items) => items
+                .into_iter()
+                .flat_map(|i| {
+                    self.path_list(
+                        f,
+                        &PathExpr {
+                            val: i,
+                            text: p.text.clone(),
+                        },
+                    )
+                })
+                .collect(),
+            Val::Concat(parts) => {
+                let mut out = String::new();
+                for part in parts {
+                    let (g, part) = self.resolve(f, part, 0);
+                    match part {
+                        Val::Str(s) => out.push_str(&s),
+                        Val::Concat(_) => match self
+                            .path_list(
+                                g,
+                                &PathExpr {
+                                    val: part,
+                                    text: p.text.clone(),
+                                },
+                            )
+                            .pop()
+                        {
+                            Some(Ok(s)) => out.push_str(&s),
+                            _ => return path_vals(Val::Unknown(String::new()), &p.text),
+                        },
+                        other => return path_vals(other, &p.text),
+                    }
+                }
+                vec![Ok(out)]
+            }
+            other => path_vals(other, &p.text),
+        }
+    }
+
     fn handler(&self, file: usize, h: &HandlerRef) -> Handler {
         let (f, v) = self.resolve(file, h.val.clone(), 0);
         let v = match v {
@@ -403,14 +450,18 @@ impl<'f> Composer<'f> {
             && let Some(obj) = facts[file].objects.get(&n)
         {
             if let Some(prefix) = &obj.prefix {
-                ctx = with_prefix(ctx, prefix);
+                for p in self.path_list(file, prefix).into_iter().take(1) {
+                    ctx = with_prefix(ctx, &p);
+                }
             }
             ctx.notes.extend(obj.notes.iter().cloned());
         }
         let ops = facts[file].ops(key);
         for op in ops {
             if let Op::Prefix(p) = op {
-                ctx = with_prefix(ctx, p);
+                for p in self.path_list(file, p).into_iter().take(1) {
+                    ctx = with_prefix(ctx, &p);
+                }
             }
         }
         for op in ops {
@@ -434,24 +485,43 @@ impl<'f> Composer<'f> {
                         resolved: false,
                     },
                 };
-                for path in paths {
+                for path in self.path_list(file, paths) {
                     match path {
                         Ok(p) => {
                             for m in methods {
-                                self.emit(ctx, m, p, handler.clone(), file, *at);
+                                self.emit(ctx, m, &p, handler.clone(), file, *at);
                             }
                         }
-                        Err(reason) => self.unresolved(file, *at, reason.clone()),
+                        Err(reason) => self.unresolved(file, *at, reason),
                     }
                 }
             }
-            Op::Use { paths, targets, at } => {
-                let list: Vec<(PathVal, bool)> = match paths {
-                    Some(ps) => ps.iter().map(|p| (p.clone(), true)).collect(),
+            Op::Use {
+                paths,
+                first,
+                targets,
+                at,
+            } => {
+                let mut list: Vec<(PathVal, bool)> = match paths {
+                    Some(ps) => self
+                        .path_list(file, ps)
+                        .into_iter()
+                        .map(|p| (p, true))
+                        .collect(),
                     None => vec![(Ok("/".to_owned()), false)],
                 };
+                let mut all = Vec::new();
+                // An imported first argument that is not a string is a
+                // middleware or a router, not a path.
+                if let Some(first) = first
+                    && list.iter().all(|(p, _)| p.is_err())
+                {
+                    list = vec![(Ok("/".to_owned()), false)];
+                    all.push(first.clone());
+                }
+                all.extend(targets.iter().cloned());
                 for (path, explicit) in &list {
-                    for target in targets {
+                    for target in &all {
                         self.mount(file, target, path, *explicit, ctx, *at, 0);
                     }
                 }
@@ -536,7 +606,7 @@ impl<'f> Composer<'f> {
                     at: target.at,
                     text: target.text.clone(),
                 };
-                for p in &paths {
+                for p in &self.path_list(f, &paths) {
                     self.mount(f, &t, p, true, &next, at, depth + 1);
                 }
             }
@@ -547,6 +617,7 @@ impl<'f> Composer<'f> {
                     format!("mounts a value only known at run time: {reason}"),
                 );
             }
+            Val::Ignored(_) => {}
             _ if explicit => {
                 let handler = self.handler(file, target);
                 match path {
@@ -693,7 +764,6 @@ impl<'f> Composer<'f> {
     }
 
     /// `route({…})` / `route([…])`: one route per object.
-    #[expect(clippy::too_many_arguments, reason = "a route table's whole context")]
     fn route_table(&mut self, f: usize, v: Val, ctx: &Ctx, file: usize, at: Pos, depth: usize) {
         if depth > 8 {
             return;
@@ -957,7 +1027,15 @@ impl<'f> Composer<'f> {
                         .iter()
                         .any(|k| t.contains(k))
                     });
-                    if !(typed || f.imports_framework) {
+                    let named = function.param_names.get(&param).is_some_and(|n| {
+                        let n = n.to_ascii_lowercase();
+                        ["app", "router", "fastify", "server", "instance", "api"]
+                            .iter()
+                            .any(|k| n == *k)
+                            || n.contains("router")
+                            || n.contains("fastify")
+                    });
+                    if !(typed || named || f.imports_framework) {
                         continue;
                     }
                     let name = function.name.as_deref().unwrap_or("an anonymous function");

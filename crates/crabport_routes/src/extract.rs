@@ -94,6 +94,15 @@ pub enum Factory {
 /// A path as written: the string, or why it is not a constant.
 pub type PathVal = Result<String, String>;
 
+/// A path argument as written, followed across files by [`crate::compose`]:
+/// its value (a string, an array, an imported constant, a template of them)
+/// and its source text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathExpr {
+    pub val: Val,
+    pub text: String,
+}
+
 /// What an expression is known to be.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Val {
@@ -106,9 +115,11 @@ pub enum Val {
     /// `router.routes()` / `router.middleware()` (koa-router).
     KoaRoutes(ObjKey),
     /// `app.route('/x')` (express).
-    RouteChain(ObjKey, Vec<PathVal>),
+    RouteChain(ObjKey, Box<PathExpr>),
     /// `mount('/x', app)` (koa-mount).
-    Mounted(Vec<PathVal>, Box<Val>),
+    Mounted(Box<PathExpr>, Box<Val>),
+    /// A string built from parts some of which live in other files.
+    Concat(Vec<Val>),
     Func {
         node: u32,
         at: Pos,
@@ -137,6 +148,8 @@ pub enum Val {
     /// What a call to the function returns.
     Returned(Box<Val>),
     Factory(Factory),
+    /// Middleware that is not a route even at an explicit path.
+    Ignored(&'static str),
     /// Something that may hold routes but is only known at run time
     /// (a dynamic `require`); the reason says what.
     Dynamic(String),
@@ -155,13 +168,16 @@ pub struct HandlerRef {
 pub enum Op {
     Route {
         methods: Vec<String>,
-        paths: Vec<PathVal>,
+        paths: PathExpr,
         handler: Option<HandlerRef>,
         at: Pos,
     },
     Use {
         /// `None`: no path argument.
-        paths: Option<Vec<PathVal>>,
+        paths: Option<PathExpr>,
+        /// The first argument when it may be a path or a middleware (an
+        /// import): a path if it resolves to a string.
+        first: Option<HandlerRef>,
         targets: Vec<HandlerRef>,
         at: Pos,
     },
@@ -181,7 +197,7 @@ pub enum Op {
         param: u32,
         at: Pos,
     },
-    Prefix(PathVal),
+    Prefix(PathExpr),
     /// A node:http request handler.
     RequestHandler {
         handler: HandlerRef,
@@ -197,7 +213,7 @@ pub enum Op {
 pub struct ObjFacts {
     pub kind: ObjKind,
     pub at: Pos,
-    pub prefix: Option<PathVal>,
+    pub prefix: Option<PathExpr>,
     pub notes: Vec<String>,
     pub ops: Vec<Op>,
 }
@@ -210,6 +226,7 @@ pub struct FnFacts {
     pub params: BTreeMap<u32, Vec<Op>>,
     /// How the parameters are typed when annotated (`FastifyInstance`).
     pub param_types: BTreeMap<u32, String>,
+    pub param_names: BTreeMap<u32, String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -393,6 +410,12 @@ pub fn member(base: Val, name: &str) -> Val {
         | Val::Member(..)
         | Val::Returned(_)
         | Val::Func { .. }) => Val::Member(Box::new(v), name.to_owned()),
+        Val::Obj(k) => match name {
+            "routes" | "middleware" => Val::KoaRoutes(k),
+            "callback" => Val::Obj(k),
+            "allowedMethods" => Val::Ignored("koa-router allowedMethods()"),
+            _ => Val::Unknown(format!("`.{name}` of a framework object")),
+        },
         Val::Dynamic(r) => Val::Dynamic(r),
         _ => Val::Unknown(format!("`.{name}` of a value not known statically")),
     }
@@ -751,35 +774,37 @@ impl<'s, 'a> Extractor<'s, 'a> {
             Expression::NumericLiteral(n) => Val::Str(n.value.to_string()),
             Expression::RegExpLiteral(r) => Val::Regex(self.text(r.span)),
             Expression::TemplateLiteral(t) => {
-                let mut out = String::new();
+                let mut parts = Vec::new();
                 for (i, quasi) in t.quasis.iter().enumerate() {
-                    out.push_str(
+                    parts.push(Val::Str(
                         quasi
                             .value
                             .cooked
                             .as_ref()
-                            .map_or(quasi.value.raw.as_str(), |c| c.as_str()),
-                    );
+                            .map_or(quasi.value.raw.as_str(), |c| c.as_str())
+                            .to_owned(),
+                    ));
                     if let Some(e) = t.expressions.get(i) {
-                        match self.eval(e) {
-                            Val::Str(s) => out.push_str(&s),
-                            _ => {
-                                return Val::Unknown(format!(
-                                    "`${{{}}}` is not a constant",
-                                    self.text(e.span())
-                                ));
-                            }
+                        let v = self.eval(e);
+                        if !symbolic_string(&v) {
+                            return Val::Unknown(format!(
+                                "`${{{}}}` is not a constant",
+                                self.text(e.span())
+                            ));
                         }
+                        parts.push(v);
                     }
                 }
-                Val::Str(out)
+                concat(parts)
             }
             Expression::BinaryExpression(b)
                 if b.operator == oxc_syntax::operator::BinaryOperator::Addition =>
             {
-                match (self.eval(&b.left), self.eval(&b.right)) {
-                    (Val::Str(l), Val::Str(r)) => Val::Str(l + &r),
-                    _ => Val::Unknown(format!("`{}` is not a constant", self.text(b.span))),
+                let (l, r) = (self.eval(&b.left), self.eval(&b.right));
+                if symbolic_string(&l) && symbolic_string(&r) {
+                    concat(vec![l, r])
+                } else {
+                    Val::Unknown(format!("`{}` is not a constant", self.text(b.span)))
                 }
             }
             Expression::Identifier(id) => self.eval_ident(id),
@@ -870,7 +895,14 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     return self.eval_this(m.node_id.get(), m.property.name.as_str());
                 }
                 let base = self.eval(&m.object);
-                member(base, m.property.name.as_str())
+                let name = m.property.name.as_str();
+                if let Val::Instance(class) = &base
+                    && let Val::Class { node, .. } = class.as_ref()
+                    && let Some(e) = self.this_props.get(&(*node, name.to_owned())).copied()
+                {
+                    return self.eval(e);
+                }
+                member(base, name)
             }
             Expression::ComputedMemberExpression(m) => match self.eval(&m.expression) {
                 Val::Str(name) => {
@@ -1037,6 +1069,9 @@ impl<'s, 'a> Extractor<'s, 'a> {
             return Val::Unknown(name.to_owned());
         };
         let index = u32::try_from(index).unwrap_or(u32::MAX);
+        self.fn_facts(start)
+            .param_names
+            .insert(index, name.to_owned());
         if let Some(annotation) = &p.type_annotation {
             let ty = self.text(annotation.type_annotation.span());
             self.fn_facts(start).param_types.insert(index, ty);
@@ -1064,17 +1099,15 @@ impl<'s, 'a> Extractor<'s, 'a> {
         if !self.facts.objects.contains_key(&start) {
             let mut prefix = None;
             let mut notes = Vec::new();
-            if let Some(opts) = options.map(|a| self.eval_arg(a)) {
-                if let Val::Object(props) = &opts {
-                    for (k, v) in props {
+            if let Some(Val::Object(props)) = options.map(|a| self.eval_arg(a)) {
+                {
+                    for (k, v) in &props {
                         match (kind, k.as_str(), v) {
-                            (ObjKind::KoaRouter, "prefix", Val::Str(s)) => {
-                                prefix = Some(Ok(s.clone()))
-                            }
-                            (ObjKind::KoaRouter, "prefix", _) => {
-                                prefix = Some(Err(
-                                    "the router's `prefix` option is not a constant".to_owned(),
-                                ));
+                            (ObjKind::KoaRouter, "prefix", v) => {
+                                prefix = Some(PathExpr {
+                                    val: v.clone(),
+                                    text: "prefix".to_owned(),
+                                });
                             }
                             (ObjKind::ExpressRouter, "mergeParams", _) => {
                                 notes.push(
@@ -1126,8 +1159,8 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     if let Some(arg) = call.arguments.first()
                         && matches!(self.eval_arg(arg), Val::Str(_) | Val::Array(_))
                     {
-                        let paths = self.paths(arg);
-                        return Val::RouteChain(*k, paths);
+                        let paths = self.path_expr(arg);
+                        return Val::RouteChain(*k, Box::new(paths));
                     }
                     return Val::Obj(*k);
                 }
@@ -1142,6 +1175,9 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     return Val::Obj(*k);
                 }
                 (Val::RouteChain(..), n) if HTTP_VERBS.contains(&n) => return recv,
+                (Val::Obj(_), "allowedMethods") => {
+                    return Val::Ignored("koa-router allowedMethods()");
+                }
                 (_, "bind") => return recv,
                 _ => {}
             }
@@ -1186,11 +1222,17 @@ impl<'s, 'a> Extractor<'s, 'a> {
             },
             Val::Factory(Factory::KoaMount) => {
                 let (paths, inner) = match call.arguments.as_slice() {
-                    [path, inner, ..] => (self.paths(path), self.eval_arg(inner)),
-                    [inner] => (vec![Ok("/".to_owned())], self.eval_arg(inner)),
+                    [path, inner, ..] => (self.path_expr(path), self.eval_arg(inner)),
+                    [inner] => (
+                        PathExpr {
+                            val: Val::Str("/".to_owned()),
+                            text: "/".to_owned(),
+                        },
+                        self.eval_arg(inner),
+                    ),
                     [] => return Val::Unknown("mount()".to_owned()),
                 };
-                Val::Mounted(paths, Box::new(inner))
+                Val::Mounted(Box::new(paths), Box::new(inner))
             }
             Val::Func { node, .. } => match self.local_return(node) {
                 Some(v) => v,
@@ -1236,6 +1278,13 @@ impl<'s, 'a> Extractor<'s, 'a> {
     }
 
     /// The paths an argument names.
+    fn path_expr(&mut self, arg: &'a Argument<'a>) -> PathExpr {
+        PathExpr {
+            val: self.eval_arg(arg),
+            text: self.text(arg.span()),
+        }
+    }
+
     fn paths(&mut self, arg: &'a Argument<'a>) -> Vec<PathVal> {
         let text = self.text(arg.span());
         path_vals(self.eval_arg(arg), &text)
@@ -1325,7 +1374,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
                         k,
                         Op::Route {
                             methods: vec![verb(&name)],
-                            paths,
+                            paths: *paths,
                             handler,
                             at,
                         },
@@ -1401,7 +1450,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     && matches!(self.eval_arg(&args[0]), Val::Str(_))
                     && matches!(self.eval_arg(&args[1]), Val::Str(_) | Val::Array(_));
                 let path_arg = if named { &args[1] } else { &args[0] };
-                let paths = self.paths(path_arg);
+                let paths = self.path_expr(path_arg);
                 let handler = args.last().map(|last| {
                     if let Some(Expression::ObjectExpression(_)) =
                         last.as_expression().map(Expression::get_inner_expression)
@@ -1430,8 +1479,13 @@ impl<'s, 'a> Extractor<'s, 'a> {
                 let Some(first) = args.first() else { return };
                 let first_val = self.eval_arg(first);
                 let first_expr = first.as_expression().map(Expression::get_inner_expression);
+                let maybe = args.len() >= 2
+                    && matches!(
+                        first_val,
+                        Val::Import { .. } | Val::Concat(_) | Val::Member(..)
+                    );
                 let is_path = match &first_val {
-                    Val::Str(_) | Val::Regex(_) => true,
+                    Val::Str(_) | Val::Regex(_) | Val::Concat(_) => true,
                     Val::Array(items) => items.iter().all(|i| matches!(i, Val::Str(_))),
                     Val::Unknown(_) => {
                         args.len() >= 2
@@ -1447,13 +1501,22 @@ impl<'s, 'a> Extractor<'s, 'a> {
                     }
                     _ => false,
                 };
-                let (paths, rest) = if is_path {
-                    (Some(self.paths(first)), &args[1..])
+                let (paths, rest) = if is_path || maybe {
+                    (Some(self.path_expr(first)), &args[1..])
                 } else {
                     (None, &args[..])
                 };
+                let first = maybe.then(|| self.handler(first));
                 let targets = rest.iter().map(|a| self.handler(a)).collect();
-                self.push_op(k, Op::Use { paths, targets, at });
+                self.push_op(
+                    k,
+                    Op::Use {
+                        paths,
+                        first,
+                        targets,
+                        at,
+                    },
+                );
             }
             "route" => {
                 if let Some(first) = args.first() {
@@ -1473,11 +1536,7 @@ impl<'s, 'a> Extractor<'s, 'a> {
             }
             "prefix" => {
                 if let [arg] = args.as_slice() {
-                    let path = self
-                        .paths(arg)
-                        .into_iter()
-                        .next()
-                        .unwrap_or(Err(String::new()));
+                    let path = self.path_expr(arg);
                     self.push_op(k, Op::Prefix(path));
                 }
             }
@@ -1857,16 +1916,60 @@ fn verb(name: &str) -> String {
     }
 }
 
+/// Whether `v` can be part of a string once imports are followed.
+fn symbolic_string(v: &Val) -> bool {
+    matches!(
+        v,
+        Val::Str(_) | Val::Import { .. } | Val::Member(..) | Val::Concat(_)
+    )
+}
+
+/// `parts` joined: a string when all are known here.
+fn concat(parts: Vec<Val>) -> Val {
+    let mut flat = Vec::new();
+    for p in parts {
+        match p {
+            Val::Concat(inner) => flat.extend(inner),
+            p => flat.push(p),
+        }
+    }
+    if flat.iter().all(|p| matches!(p, Val::Str(_))) {
+        Val::Str(
+            flat.into_iter()
+                .map(|p| match p {
+                    Val::Str(s) => s,
+                    _ => String::new(),
+                })
+                .collect(),
+        )
+    } else {
+        Val::Concat(flat)
+    }
+}
+
 /// The paths a value names; `text` is how it reads in the source.
 pub fn path_vals(v: Val, text: &str) -> Vec<PathVal> {
     match v {
         Val::Str(s) => vec![Ok(s)],
         Val::Array(items) => items.into_iter().flat_map(|i| path_vals(i, text)).collect(),
         Val::Regex(r) => vec![Err(format!("path is a regular expression {r}"))],
-        Val::Unknown(reason) | Val::Dynamic(reason) if !reason.is_empty() => {
-            vec![Err(format!("path `{text}` is not a constant ({reason})"))]
+        Val::Unknown(reason) | Val::Dynamic(reason)
+            if !reason.is_empty() && !reason.contains(text) =>
+        {
+            vec![Err(format!(
+                "path {} is not a constant ({reason})",
+                quoted(text)
+            ))]
         }
-        _ => vec![Err(format!("path `{text}` is not a constant"))],
+        _ => vec![Err(format!("path {} is not a constant", quoted(text)))],
+    }
+}
+
+fn quoted(text: &str) -> String {
+    if text.starts_with('`') {
+        text.to_owned()
+    } else {
+        format!("`{text}`")
     }
 }
 
