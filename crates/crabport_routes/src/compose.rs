@@ -618,6 +618,15 @@ impl<'f> Composer<'f> {
                 );
             }
             Val::Ignored(_) => {}
+            Val::Unknown(_)
+                if target.text.ends_with(".routes()") || target.text.ends_with(".middleware()") =>
+            {
+                self.unresolved(
+                    file,
+                    target.at,
+                    format!("mounts a router not known statically: `{}`", target.text),
+                );
+            }
             _ if explicit => {
                 let handler = self.handler(file, target);
                 match path {
@@ -630,6 +639,44 @@ impl<'f> Composer<'f> {
     }
 
     fn register(&mut self, file: usize, plugin: &HandlerRef, opts: &Val, ctx: &Ctx, at: Pos) {
+        if ctx.framework == Framework::Koa {
+            // koa-router `router.register(path, methods, middleware)`.
+            let methods: Vec<String> = match self.resolve(file, opts.clone(), 0).1 {
+                Val::Array(ms) => ms
+                    .into_iter()
+                    .filter_map(|m| match m {
+                        Val::Str(s) => Some(method_name(&s)),
+                        _ => None,
+                    })
+                    .collect(),
+                Val::Str(m) => vec![method_name(&m)],
+                _ => Vec::new(),
+            };
+            if methods.is_empty() {
+                self.unresolved(file, at, "router.register(): methods not known statically");
+                return;
+            }
+            let path = PathExpr {
+                val: plugin.val.clone(),
+                text: plugin.text.clone(),
+            };
+            let handler = Handler {
+                location: self.loc(file, at),
+                name: None,
+                resolved: false,
+            };
+            for p in self.path_list(file, &path) {
+                match p {
+                    Ok(p) => {
+                        for m in &methods {
+                            self.emit(ctx, m, &p, handler.clone(), file, at);
+                        }
+                    }
+                    Err(reason) => self.unresolved(file, at, reason),
+                }
+            }
+            return;
+        }
         let (of, opts) = self.resolve(file, opts.clone(), 0);
         let opts = match opts {
             Val::Object(props) => props,

@@ -1053,6 +1053,12 @@ impl<'s, 'a> Extractor<'s, 'a> {
         if !matches!(p.pattern, BindingPattern::BindingIdentifier(_)) {
             return Val::Unknown(format!("`{name}` is destructured"));
         }
+        // `function init(app = new Koa())`: the default is the app.
+        if let Some(default) = &p.initializer
+            && let v @ Val::Obj(ObjKey::Local(_)) = self.eval(default)
+        {
+            return v;
+        }
         let function = self
             .semantic
             .nodes()
