@@ -1,0 +1,4 @@
+//! crabport_routes integration tests: one binary.
+
+mod frameworks;
+mod oracle;
