@@ -60,6 +60,7 @@ const PHRASES: &[(SignalKind, &[&str])] = &[
 ];
 
 /// The signal kinds `message` mentions, sorted and without duplicates.
+#[cfg_attr(not(feature = "git"), allow(dead_code))]
 pub(crate) fn classify(message: &str) -> Vec<SignalKind> {
     let lower = message.to_lowercase();
     let words: Vec<&str> = lower
