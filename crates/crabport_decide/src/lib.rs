@@ -318,15 +318,14 @@ impl<'e> Facts<'e> {
     /// Classified with these thresholds (the profile's own classification
     /// used the ones `assess` passed to it, normally the same).
     fn classification(&self) -> Option<Classification> {
-        self.e.profile.as_ref().map(|p| {
-            if p.busy_share >= self.t.cpu_bound_min_busy {
-                Classification::CpuBound
-            } else if p.idle_share >= self.t.io_bound_min_idle {
-                Classification::IoBound
-            } else {
-                Classification::Mixed
-            }
-        })
+        let thresholds = crabport_evidence::profile::Thresholds {
+            cpu_bound_min_busy: self.t.cpu_bound_min_busy,
+            io_bound_min_idle: self.t.io_bound_min_idle,
+        };
+        self.e
+            .profile
+            .as_ref()
+            .map(|p| thresholds.classify(p.busy_share, p.idle_share))
     }
 
     fn churning(&self) -> bool {

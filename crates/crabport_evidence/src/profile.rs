@@ -138,6 +138,20 @@ pub enum ThresholdsError {
 }
 
 impl Thresholds {
+    /// The one classification of a profile's shares, used by the analysis
+    /// and by assess's decision with its own thresholds. Cpu-bound is tested
+    /// first, so thresholds that overlap (possible only when built without
+    /// [`Thresholds::new`]) still give one answer.
+    pub fn classify(&self, busy_share: f64, idle_share: f64) -> Classification {
+        if busy_share >= self.cpu_bound_min_busy {
+            Classification::CpuBound
+        } else if idle_share >= self.io_bound_min_idle {
+            Classification::IoBound
+        } else {
+            Classification::Mixed
+        }
+    }
+
     /// Checked thresholds (the fields are public; `analyze` still copes with
     /// unchecked ones by testing cpu-bound first).
     ///

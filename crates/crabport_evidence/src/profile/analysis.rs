@@ -114,22 +114,12 @@ pub fn analyze(profiles: &[(PathBuf, CpuProfile)], thresholds: &Thresholds) -> P
         busy_share,
         hot_functions,
         builtins,
-        classification: classify(total_us, busy_share, idle_share, thresholds),
+        classification: if total_us <= 0.0 {
+            Classification::Mixed
+        } else {
+            thresholds.classify(busy_share, idle_share)
+        },
         thresholds: *thresholds,
         unchecked_sources: unchecked.into_iter().map(str::to_owned).collect(),
-    }
-}
-
-/// Cpu-bound is tested first, so thresholds that overlap (possible only
-/// when built without [`Thresholds::new`]) still give one answer.
-fn classify(total_us: f64, busy: f64, idle: f64, t: &Thresholds) -> Classification {
-    if total_us <= 0.0 {
-        Classification::Mixed
-    } else if busy >= t.cpu_bound_min_busy {
-        Classification::CpuBound
-    } else if idle >= t.io_bound_min_idle {
-        Classification::IoBound
-    } else {
-        Classification::Mixed
     }
 }
