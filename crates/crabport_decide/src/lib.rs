@@ -473,9 +473,7 @@ fn facts_as_reasons(f: &Facts<'_>) -> Vec<Reason> {
     }
 
     if let Some((per_week, authors)) = f.churn {
-        let churning = per_week >= t.churn_min_commits_per_week;
-        let small = authors <= t.small_team_max_authors;
-        if churning && small {
+        if f.churning() {
             push(
                 ReasonCode::Churn,
                 Stance::Against,
@@ -491,7 +489,7 @@ fn facts_as_reasons(f: &Facts<'_>) -> Vec<Reason> {
                 format!(
                     "{per_week:.1} commits/week over the last {} days, {authors} author(s) in the last year: {}",
                     t.churn_window_days,
-                    if churning {
+                    if per_week >= t.churn_min_commits_per_week {
                         "busy, but spread over a team"
                     } else {
                         "stable enough to port"
@@ -607,7 +605,7 @@ fn facts_as_reasons(f: &Facts<'_>) -> Vec<Reason> {
             ),
         };
         push(code, stance, message);
-        if p.gc_share >= t.memory_min_gc_share {
+        if f.memory() {
             push(
                 ReasonCode::Memory,
                 Stance::For,
