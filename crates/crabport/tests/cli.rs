@@ -64,7 +64,12 @@ fn audit(path: &Path) -> Command {
 }
 
 fn json_of(cmd: &mut Command) -> Value {
-    let out = cmd.arg("--format").arg("json").output().unwrap();
+    report_of(cmd, "json")
+}
+
+/// The report `cmd` prints in `format` (json or sarif), after a successful run.
+fn report_of(cmd: &mut Command, format: &str) -> Value {
+    let out = cmd.arg("--format").arg(format).output().unwrap();
     assert!(
         out.status.success(),
         "stderr: {}",
@@ -1109,17 +1114,12 @@ fn assert_valid_sarif(log: &Value) {
 
 #[test]
 fn scan_sarif_is_valid_sarif_2_1_0_with_rules_and_fingerprints() {
-    let out = crabport()
-        .args(["scan", "--format", "sarif"])
-        .arg(scan_fixtures().join("migration-guide"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let log = report_of(
+        crabport()
+            .arg("scan")
+            .arg(scan_fixtures().join("migration-guide")),
+        "sarif",
     );
-    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_valid_sarif(&log);
     let run = &log["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();

@@ -86,6 +86,14 @@ impl Default for Thresholds {
 }
 
 impl Thresholds {
+    /// The profile classification's share of these thresholds.
+    pub fn profile(&self) -> crabport_evidence::profile::Thresholds {
+        crabport_evidence::profile::Thresholds {
+            cpu_bound_min_busy: self.cpu_bound_min_busy,
+            io_bound_min_idle: self.io_bound_min_idle,
+        }
+    }
+
     /// Shares within 0–1 with a mixed band between CPU- and I/O-bound,
     /// positive rates and windows, ranges the right way round.
     ///
@@ -318,10 +326,7 @@ impl<'e> Facts<'e> {
     /// Classified with these thresholds (the profile's own classification
     /// used the ones `assess` passed to it, normally the same).
     fn classification(&self) -> Option<Classification> {
-        let thresholds = crabport_evidence::profile::Thresholds {
-            cpu_bound_min_busy: self.t.cpu_bound_min_busy,
-            io_bound_min_idle: self.t.io_bound_min_idle,
-        };
+        let thresholds = self.t.profile();
         self.e
             .profile
             .as_ref()

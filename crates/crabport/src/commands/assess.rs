@@ -64,10 +64,7 @@ pub fn run(args: &AssessArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     thresholds
         .validate()
         .map_err(|e| anyhow!("{}: [assess]: {e}", config_path(&config, root).display()))?;
-    let profile_thresholds = profile::Thresholds {
-        cpu_bound_min_busy: thresholds.cpu_bound_min_busy,
-        io_bound_min_idle: thresholds.io_bound_min_idle,
-    };
+    let profile_thresholds = thresholds.profile();
     let scan = scan_options(&config, &[], false)?;
     let mut warnings = Vec::new();
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{assert_valid_sarif, crabport};
+use super::{assert_valid_sarif, crabport, report_of};
 
 /// The seed's aliasing pattern: two findings in any scan that analysed it.
 const NORMAL: &str = "let events = [];\nconst logInfo = () => events.push(\"info\");\nconst logWarn = () => events.push(\"warn\");\n";
@@ -276,17 +276,7 @@ fn sarif_uri_is_percent_encoded() {
     std::fs::create_dir_all(dir.path().join("odd dir")).unwrap();
     std::fs::write(dir.path().join(hostile), NORMAL).unwrap();
 
-    let out = crabport()
-        .args(["scan", "--format", "sarif"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let log = report_of(crabport().arg("scan").arg(dir.path()), "sarif");
     assert_valid_sarif(&log);
     let uris: Vec<&str> = log["runs"][0]["results"]
         .as_array()
