@@ -1,0 +1,1 @@
+//! Router configurations from the route table.
