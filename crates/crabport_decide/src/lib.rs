@@ -865,40 +865,61 @@ fn measure(f: &Facts<'_>, primary: ReasonCode) -> Vec<String> {
 }
 
 fn effort(f: &Facts<'_>) -> Effort {
-    let t = f.t;
+    let (gaps, unknown) = f.e.dependencies.as_ref().map_or((0, 0), |d| {
+        (d.other_gaps.len() + d.node_only_sdks.len(), d.unknown.len())
+    });
+    port_effort(
+        f.e.code.as_ref().map(|c| (c.lines, c.friction_per_kloc)),
+        gaps,
+        unknown,
+        true,
+        f.t,
+    )
+}
+
+/// A rough porting cost: `code` is (lines, friction per 1,000 lines); gaps
+/// and unknown dependencies add days each; `ramp_up` adds the team's
+/// ownership ramp-up (once per migration: plan counts it in its first wave).
+pub fn port_effort(
+    code: Option<(usize, f64)>,
+    gaps: usize,
+    unknown: usize,
+    ramp_up: bool,
+    t: &Thresholds,
+) -> Effort {
     let mut basis = Vec::new();
     let (mut low_days, mut high_days) = (0.0, 0.0);
-    if let Some(c) = &f.e.code {
+    if let Some((lines, friction_per_kloc)) = code {
         // Friction slows a port: ×1 with none, ×2 from 100 weighted findings per 1,000 lines.
-        let factor = 1.0 + c.friction_per_kloc.min(100.0) / 100.0;
-        low_days += c.lines as f64 / t.lines_per_day_high * factor;
-        high_days += c.lines as f64 / t.lines_per_day_low * factor;
+        let factor = 1.0 + friction_per_kloc.min(100.0) / 100.0;
+        low_days += lines as f64 / t.lines_per_day_high * factor;
+        high_days += lines as f64 / t.lines_per_day_low * factor;
         basis.push(format!(
-            "{} lines at {:.0}–{:.0} lines per engineer-day, ×{factor:.2} for ownership friction {:.1}/kloc",
-            c.lines, t.lines_per_day_low, t.lines_per_day_high, c.friction_per_kloc
+            "{lines} lines at {:.0}–{:.0} lines per engineer-day, ×{factor:.2} for ownership friction {friction_per_kloc:.1}/kloc",
+            t.lines_per_day_low, t.lines_per_day_high
         ));
     } else {
         basis.push("no code evidence: the size of the port is unknown".to_owned());
     }
-    if let Some(d) = &f.e.dependencies {
-        let gaps = d.other_gaps.len() + d.node_only_sdks.len();
-        if gaps > 0 {
-            low_days += 2.0 * gaps as f64;
-            high_days += 5.0 * gaps as f64;
-            basis.push(format!(
-                "{gaps} dependency gap(s) at 2–5 days each (a REST client, a sidecar, or your own code)"
-            ));
-        }
-        if !d.unknown.is_empty() {
-            low_days += 0.5 * d.unknown.len() as f64;
-            high_days += 2.0 * d.unknown.len() as f64;
-            basis.push(format!(
-                "{} unknown dependency(ies) at ½–2 days each to find a crate",
-                d.unknown.len()
-            ));
-        }
+    if gaps > 0 {
+        low_days += 2.0 * gaps as f64;
+        high_days += 5.0 * gaps as f64;
+        basis.push(format!(
+            "{gaps} dependency gap(s) at 2–5 days each (a REST client, a sidecar, or your own code)"
+        ));
     }
-    let (ramp_low, ramp_high) = (t.ramp_up_weeks_low, t.ramp_up_weeks_high);
+    if unknown > 0 {
+        low_days += 0.5 * unknown as f64;
+        high_days += 2.0 * unknown as f64;
+        basis.push(format!(
+            "{unknown} unknown dependency(ies) at ½–2 days each to find a crate"
+        ));
+    }
+    let (ramp_low, ramp_high) = if ramp_up {
+        (t.ramp_up_weeks_low, t.ramp_up_weeks_high)
+    } else {
+        (0.0, 0.0)
+    };
     if ramp_high > 0.0 {
         basis.push(format!(
             "plus {ramp_low:.0}–{ramp_high:.0} weeks of ownership ramp-up for a TypeScript team (the estimate of the migration guide's page \"Common Migration Challenges\"; set ramp_up_weeks_* to 0 for a team that writes Rust)"

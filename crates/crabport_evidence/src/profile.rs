@@ -29,6 +29,7 @@
 mod analysis;
 mod model;
 mod sources;
+mod stacks;
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +38,7 @@ use serde::{Deserialize, Serialize};
 
 pub use analysis::analyze;
 pub use model::CpuProfile;
+pub use stacks::{FunctionSite, StackShares, busy_shares_through};
 
 /// A profile that could not be read or makes no sense.
 #[derive(Debug, thiserror::Error)]

@@ -101,6 +101,35 @@ impl Project {
         })
     }
 
+    /// The workspace member at `dir` as a project of its own, sharing this
+    /// project's lockfile: what discovering that directory would give,
+    /// without reading the files again. `None` when no member is there, or
+    /// when the member has a lockfile of its own (discover it then).
+    pub fn member_project(&self, dir: &str) -> Option<Project> {
+        let member = self.members.iter().find(|m| m.dir == dir && dir != ".")?;
+        let member_dir = self.root.join(dir);
+        if lockfile::LOCKFILE_NAMES
+            .iter()
+            .any(|name| member_dir.join(name).is_file())
+        {
+            return None;
+        }
+        Some(Project {
+            root: member_dir,
+            lockfile_prefix: if self.lockfile.is_some() {
+                self.importer_dir(member)
+            } else {
+                ".".to_owned()
+            },
+            members: vec![Member {
+                dir: ".".to_owned(),
+                manifest: member.manifest.clone(),
+            }],
+            lockfile: self.lockfile.clone(),
+            warnings: Vec::new(),
+        })
+    }
+
     /// The member's directory as the lockfile's importers name it.
     pub fn importer_dir(&self, member: &Member) -> String {
         match (self.lockfile_prefix.as_str(), member.dir.as_str()) {

@@ -56,6 +56,10 @@ pub struct HistoryOptions {
     pub windows_days: Vec<u32>,
     /// How many files to list in [`ServiceHistory::hottest_files`].
     pub hottest_files: usize,
+    /// Also list, per file, the commits of the last this many days that
+    /// touched it ([`History::file_commits`]): what per-route churn is
+    /// counted from.
+    pub file_commits_days: Option<u32>,
 }
 
 impl HistoryOptions {
@@ -65,6 +69,7 @@ impl HistoryOptions {
             now,
             windows_days: vec![90, 365],
             hottest_files: 10,
+            file_commits_days: None,
         }
     }
 }
@@ -80,6 +85,12 @@ pub struct History {
     pub commits_walked: usize,
     /// In the order the services were given.
     pub services: Vec<ServiceHistory>,
+    /// With [`HistoryOptions::file_commits_days`]: repository-relative path
+    /// → the commits in that window that changed it (numbered from 0, the
+    /// same number for the same commit across files; a rename counts for
+    /// both names). Files outside every service are not listed.
+    #[serde(skip)]
+    pub file_commits: BTreeMap<String, Vec<u32>>,
 }
 
 #[derive(Debug, Clone, Serialize)]

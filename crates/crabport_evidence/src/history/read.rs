@@ -108,13 +108,38 @@ pub fn analyze(
             )
         })
         .collect();
+    let file_commits = opts
+        .file_commits_days
+        .map(|days| file_commits(&walk, TimeRange::days_before(now, days)))
+        .unwrap_or_default();
     Ok(History {
+        file_commits,
         repository: root,
         head: head.attach(&repo).shorten_or_id().to_string(),
         shallow,
         commits_walked: walk.walked,
         services: summaries,
     })
+}
+
+/// Per file, the numbers of the commits in `range` that changed it.
+fn file_commits(walk: &git::Walk, range: TimeRange) -> BTreeMap<String, Vec<u32>> {
+    let mut out: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    let in_range = walk.commits.iter().filter(|c| range.contains(c.time));
+    for (number, commit) in (0u32..).zip(in_range) {
+        for change in &commit.files {
+            for path in [Some(&change.path), change.source_path.as_ref()]
+                .into_iter()
+                .flatten()
+            {
+                let commits = out.entry(path.to_str_lossy().into_owned()).or_default();
+                if commits.last() != Some(&number) {
+                    commits.push(number);
+                }
+            }
+        }
+    }
+    out
 }
 
 fn git_error(path: &Path, err: &gix::Error) -> HistoryError {

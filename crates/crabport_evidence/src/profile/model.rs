@@ -96,6 +96,8 @@ pub struct CpuProfile {
     /// lasted in microseconds (until the next sample; the last one until
     /// `endTime`).
     pub(super) samples: Vec<(usize, f64)>,
+    /// Per node, its caller's index (`None` for the root).
+    pub(super) parents: Vec<Option<usize>>,
     start_time: f64,
     end_time: f64,
     pub(super) unchecked_sources: BTreeSet<String>,
@@ -217,6 +219,7 @@ impl CpuProfile {
         Ok(Self {
             nodes,
             samples,
+            parents,
             start_time: raw.start_time,
             end_time: raw.end_time,
             unchecked_sources: BTreeSet::new(),

@@ -1,0 +1,380 @@
+//! `crabport.routes.toml`: the committed route table. Per route, the state
+//! the team has advanced it to, where the router sends it, and its wave.
+//! `crabport plan --write` creates and updates it (states are kept, new
+//! routes start as `node`); `crabport plan --check` fails when the code has
+//! moved away from it; `--emit` turns it into router configuration.
+//!
+//! ```toml
+//! version = 1
+//!
+//! [[route]]
+//! method = "GET"
+//! path = "/api/reports/:id/render"
+//! state = "canary"        # node → ported → parity → canary → rust → node-removed
+//! target = "node"         # where the router sends it; follows from state
+//! canary_percent = 10     # with state = "canary": the share sent to Rust
+//! wave = 1
+//! handler = "src/handlers/render-report.js:92"
+//! fingerprint = "3f2a…"   # of the handler's module when the table was written
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crabport_core::{InputError, LineIndex};
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::emit::{TableRoute, Target};
+use crate::plan::PlannedRoute;
+
+pub const FILE_NAME: &str = "crabport.routes.toml";
+const VERSION: u32 = 1;
+/// The canary share when a `canary` route names none.
+pub const DEFAULT_CANARY_PERCENT: u8 = 10;
+
+/// Where a route is in its move to Rust; the team advances it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// Served by Node; not ported.
+    Node,
+    /// A Rust handler exists; Node still serves.
+    Ported,
+    /// Response parity passed; Node still serves.
+    Parity,
+    /// Part of the traffic goes to Rust (`canary_percent`).
+    Canary,
+    /// Rust serves it; the Node handler is still there to roll back to.
+    Rust,
+    /// Rust serves it and the Node handler is gone.
+    NodeRemoved,
+}
+
+impl State {
+    pub const ALL: [State; 6] = [
+        State::Node,
+        State::Ported,
+        State::Parity,
+        State::Canary,
+        State::Rust,
+        State::NodeRemoved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Node => "node",
+            Self::Ported => "ported",
+            Self::Parity => "parity",
+            Self::Canary => "canary",
+            Self::Rust => "rust",
+            Self::NodeRemoved => "node-removed",
+        }
+    }
+
+    /// Where the router sends the route's requests (a canary: mostly Node).
+    pub fn target(self) -> Target {
+        match self {
+            Self::Node | Self::Ported | Self::Parity | Self::Canary => Target::Node,
+            Self::Rust | Self::NodeRemoved => Target::Rust,
+        }
+    }
+
+    /// From `parity` on, the port was checked against the handler as it
+    /// was: a changed handler needs checking again.
+    pub fn pins_handler(self) -> bool {
+        self >= Self::Parity
+    }
+}
+
+/// One `[[route]]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TableEntry {
+    pub method: String,
+    pub path: String,
+    pub state: State,
+    pub canary_percent: Option<u8>,
+    pub wave: Option<u32>,
+    pub handler: Option<String>,
+    pub fingerprint: Option<String>,
+    /// 1-based line of the entry, for messages.
+    #[serde(skip)]
+    pub line: u32,
+}
+
+/// The route table as read.
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable {
+    pub path: PathBuf,
+    pub entries: Vec<TableEntry>,
+    index: BTreeMap<(String, String), usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTable {
+    version: Spanned<u32>,
+    #[serde(default, rename = "route")]
+    routes: Vec<Spanned<RawEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    method: String,
+    path: String,
+    state: State,
+    target: Option<Target>,
+    canary_percent: Option<Spanned<u8>>,
+    wave: Option<u32>,
+    handler: Option<String>,
+    fingerprint: Option<String>,
+}
+
+impl RouteTable {
+    /// Reads `dir/crabport.routes.toml`; `None` when there is none.
+    ///
+    /// # Errors
+    /// Unreadable or malformed, with line and column: unknown keys, a
+    /// state or target that does not exist, a target that contradicts the
+    /// state, a route listed twice, a canary share outside 1–99.
+    pub fn load(dir: &Path) -> Result<Option<Self>, InputError> {
+        let path = dir.join(FILE_NAME);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::parse(&path, &text).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(InputError::io(&path, &e)),
+        }
+    }
+
+    /// # Errors
+    /// As [`RouteTable::load`].
+    pub fn parse(path: &Path, text: &str) -> Result<Self, InputError> {
+        let lines = LineIndex::new(text);
+        let at = |offset: usize, message: String| {
+            InputError::at(path, lines.position(offset), message)
+        };
+        let raw: RawTable = toml::from_str(text)
+            .map_err(|e| at(e.span().map_or(0, |s| s.start), e.message().trim().to_owned()))?;
+        if *raw.version.get_ref() != VERSION {
+            return Err(at(
+                raw.version.span().start,
+                format!(
+                    "version {} is not one this crabport reads (it writes version {VERSION})",
+                    raw.version.get_ref()
+                ),
+            ));
+        }
+        let mut table = Self {
+            path: path.to_owned(),
+            ..Self::default()
+        };
+        for spanned in raw.routes {
+            let start = spanned.span().start;
+            let line = lines.position(start).line;
+            let r = spanned.into_inner();
+            if let Some(target) = r.target
+                && target != r.state.target()
+            {
+                return Err(at(
+                    start,
+                    format!(
+                        "{} {}: target {:?} contradicts state {:?}, whose requests go to {}",
+                        r.method,
+                        r.path,
+                        target.as_str(),
+                        r.state.as_str(),
+                        r.state.target().as_str()
+                    ),
+                ));
+            }
+            if let Some(p) = &r.canary_percent {
+                if !(1..=99).contains(p.get_ref()) {
+                    return Err(at(
+                        p.span().start,
+                        format!("canary_percent = {} must be 1 to 99", p.get_ref()),
+                    ));
+                }
+                if r.state != State::Canary {
+                    return Err(at(
+                        p.span().start,
+                        format!(
+                            "canary_percent is for state \"canary\"; this route is {:?}",
+                            r.state.as_str()
+                        ),
+                    ));
+                }
+            }
+            let key = (r.method.clone(), r.path.clone());
+            if let Some(&first) = table.index.get(&key) {
+                return Err(at(
+                    start,
+                    format!(
+                        "{} {} is listed twice (first at line {})",
+                        r.method, r.path, table.entries[first].line
+                    ),
+                ));
+            }
+            table.index.insert(key, table.entries.len());
+            table.entries.push(TableEntry {
+                method: r.method,
+                path: r.path,
+                state: r.state,
+                canary_percent: r.canary_percent.map(Spanned::into_inner),
+                wave: r.wave,
+                handler: r.handler,
+                fingerprint: r.fingerprint,
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+            });
+        }
+        Ok(table)
+    }
+
+    pub fn get(&self, method: &str, path: &str) -> Option<&TableEntry> {
+        self.index
+            .get(&(method.to_owned(), path.to_owned()))
+            .map(|&i| &self.entries[i])
+    }
+
+    /// What the router configurations are made from.
+    pub fn router_routes(&self) -> Vec<TableRoute> {
+        self.entries
+            .iter()
+            .map(|e| TableRoute {
+                method: e.method.clone(),
+                path: e.path.clone(),
+                target: e.state.target(),
+                canary_percent: (e.state == State::Canary)
+                    .then(|| e.canary_percent.unwrap_or(DEFAULT_CANARY_PERCENT)),
+                wave: e.wave,
+            })
+            .collect()
+    }
+}
+
+/// The table for `routes`: states (and canary shares) from `previous`,
+/// waves and handlers from the plan; fingerprints are kept for routes whose
+/// state pins the handler (re-recorded when a route reaches `parity` anew,
+/// i.e. when the previous table has none).
+pub fn write(routes: &[PlannedRoute], previous: Option<&RouteTable>) -> String {
+    let q = |s: &str| toml::Value::String(s.to_owned()).to_string();
+    let mut out = String::from(
+        "# The strangler-fig route table, written by `crabport plan --write`.\n\
+         # Advance `state` as each route moves: node → ported → parity → canary → rust → node-removed.\n\
+         # `crabport plan --check` fails when the code moves away from this file;\n\
+         # `crabport plan --emit nginx|envoy|traefik` turns it into router configuration.\n\n",
+    );
+    out.push_str(&format!("version = {VERSION}\n"));
+    for r in routes {
+        let old = previous.and_then(|t| t.get(&r.method, &r.path));
+        let state = old.map_or(State::Node, |e| e.state);
+        out.push_str("\n[[route]]\n");
+        out.push_str(&format!("method = {}\n", q(&r.method)));
+        out.push_str(&format!("path = {}\n", q(&r.path)));
+        out.push_str(&format!("state = {}\n", q(state.as_str())));
+        out.push_str(&format!("target = {}\n", q(state.target().as_str())));
+        if state == State::Canary {
+            let p = old
+                .and_then(|e| e.canary_percent)
+                .unwrap_or(DEFAULT_CANARY_PERCENT);
+            out.push_str(&format!("canary_percent = {p}\n"));
+        }
+        out.push_str(&format!("wave = {}\n", r.wave));
+        out.push_str(&format!(
+            "handler = {}\n",
+            q(&format!("{}:{}", r.handler.file, r.handler.line))
+        ));
+        // A pinned route keeps the fingerprint parity was checked against.
+        let fingerprint = old
+            .filter(|e| e.state.pins_handler())
+            .and_then(|e| e.fingerprint.clone())
+            .unwrap_or_else(|| r.fingerprint.clone());
+        out.push_str(&format!("fingerprint = {}\n", q(&fingerprint)));
+    }
+    out
+}
+
+/// A difference between the code and the route table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Drift {
+    pub kind: DriftKind,
+    pub method: String,
+    pub path: String,
+    /// The table's line, when the route is in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DriftKind {
+    /// In the code, not in the table: nobody placed it.
+    NewRoute,
+    /// In the table, gone from the code.
+    RemovedRoute,
+    /// At `parity` or later, and the handler's module changed since.
+    HandlerChanged,
+}
+
+pub(crate) fn drift(table: &RouteTable, routes: &[PlannedRoute]) -> Vec<Drift> {
+    let mut out = Vec::new();
+    let file = table.path.display();
+    for r in routes {
+        match table.get(&r.method, &r.path) {
+            None => out.push(Drift {
+                kind: DriftKind::NewRoute,
+                method: r.method.clone(),
+                path: r.path.clone(),
+                line: None,
+                message: format!(
+                    "{} {} ({}:{}) is not in {file}: place it (`crabport plan --write` adds it as `node`)",
+                    r.method, r.path, r.handler.file, r.handler.line
+                ),
+            }),
+            Some(e) if e.state.pins_handler() && e.fingerprint.as_deref() != Some(&r.fingerprint) => {
+                out.push(Drift {
+                    kind: DriftKind::HandlerChanged,
+                    method: r.method.clone(),
+                    path: r.path.clone(),
+                    line: Some(e.line),
+                    message: format!(
+                        "{file}:{}: {} {} is `{}` but its handler's module {} changed since: check parity again, then update its fingerprint to {}",
+                        e.line,
+                        r.method,
+                        r.path,
+                        e.state.as_str(),
+                        r.handler.file,
+                        r.fingerprint
+                    ),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    for e in &table.entries {
+        if !routes.iter().any(|r| r.method == e.method && r.path == e.path) {
+            out.push(Drift {
+                kind: DriftKind::RemovedRoute,
+                method: e.method.clone(),
+                path: e.path.clone(),
+                line: Some(e.line),
+                message: format!(
+                    "{file}:{}: {} {} is no longer in the code",
+                    e.line, e.method, e.path
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// FNV-1a, 64 bits, as hex: a stable fingerprint of a file's bytes.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
