@@ -6,8 +6,8 @@ use crabport_audit::AuditReport;
 use crabport_audit::kb::GapKind;
 use crabport_audit::report::PackageStatus;
 use crabport_decide::{
-    AssessReport, CodeEvidence, DependencyEvidence, GapPackage, MissingEvidence,
-    ServiceAssessment, Thresholds,
+    AssessReport, CodeEvidence, DependencyEvidence, GapPackage, MissingEvidence, ServiceAssessment,
+    Thresholds,
 };
 
 use crate::{Evidence, ServiceEvidence};

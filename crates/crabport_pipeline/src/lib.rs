@@ -7,8 +7,9 @@
 //! (`crabport_routes`), CPU profiles and git history (`crabport_evidence`),
 //! the verdict (`crabport_decide`), the route plan (`crabport_plan`).
 
-mod audit;
 mod assess;
+mod audit;
+mod plan;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use crabport_project::Project;
 use crabport_scan::{ScanOptions, ScanReport};
 
 pub use assess::{assess, decision_evidence, dependency_evidence, friction_per_kloc};
+pub use plan::plan_input;
 
 /// The project crabport was pointed at, discovered once.
 #[derive(Debug)]

@@ -64,6 +64,15 @@ pub enum Target {
     Rust,
 }
 
+impl Target {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Node => "node",
+            Self::Rust => "rust",
+        }
+    }
+}
+
 /// One row of the route table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableRoute {

@@ -306,7 +306,9 @@ pub fn plan(
             let friction = crate::friction(weight, size.lines);
             let blocked = !r.blocked_by.is_empty() && !service.sidecar_ok;
             let hot = r.hot_share.is_some_and(|h| h >= thresholds.hot_share_min);
-            let (kind, reasons) = place(r, &size, &service, thresholds, blocked, hot, goal_ok, cpu_ok);
+            let (kind, reasons) = place(
+                r, &size, &service, thresholds, blocked, hot, goal_ok, cpu_ok,
+            );
             PlannedRoute {
                 method: r.method.clone(),
                 path: r.path.clone(),
@@ -343,7 +345,9 @@ pub fn plan(
                 .hot_share
                 .unwrap_or(0.0)
                 .total_cmp(&a.hot_share.unwrap_or(0.0)),
-            Some(WaveKind::Leaves) => (a.size.shared, a.size.lines).cmp(&(b.size.shared, b.size.lines)),
+            Some(WaveKind::Leaves) => {
+                (a.size.shared, a.size.lines).cmp(&(b.size.shared, b.size.lines))
+            }
             _ => a.size.lines.cmp(&b.size.lines),
         })
         .then_with(|| (&a.path, &a.method).cmp(&(&b.path, &b.method)))
@@ -352,11 +356,20 @@ pub fn plan(
     let mut waves: Vec<Wave> = Vec::new();
     let mut ported: BTreeSet<&str> = BTreeSet::new();
     let mut counted_gaps: BTreeSet<String> = BTreeSet::new();
-    let by_key: BTreeMap<String, &RouteFacts> =
-        routes.iter().map(|r| (format!("{} {}", r.method, r.path), r)).collect();
-    for kind in [WaveKind::Problem, WaveKind::Leaves, WaveKind::Rest, WaveKind::Blocked] {
-        let members: Vec<&mut PlannedRoute> =
-            planned.iter_mut().filter(|r| r.kind == Some(kind)).collect();
+    let by_key: BTreeMap<String, &RouteFacts> = routes
+        .iter()
+        .map(|r| (format!("{} {}", r.method, r.path), r))
+        .collect();
+    for kind in [
+        WaveKind::Problem,
+        WaveKind::Leaves,
+        WaveKind::Rest,
+        WaveKind::Blocked,
+    ] {
+        let members: Vec<&mut PlannedRoute> = planned
+            .iter_mut()
+            .filter(|r| r.kind == Some(kind))
+            .collect();
         if members.is_empty() {
             continue;
         }
@@ -375,7 +388,11 @@ pub fn plan(
                     new_modules.push(m.clone());
                 }
             }
-            for g in facts.gaps.iter().chain(facts.blocked_by.iter().map(|b| &b.npm)) {
+            for g in facts
+                .gaps
+                .iter()
+                .chain(facts.blocked_by.iter().map(|b| &b.npm))
+            {
                 if counted_gaps.insert(g.clone()) {
                     gaps += 1;
                 }
@@ -539,7 +556,9 @@ fn verify(keys: &[String], service: &ServiceFacts, kind: WaveKind) -> Vec<String
     if kind == WaveKind::Problem
         && let Some(goal) = &service.goal
     {
-        out.push(format!("the goal on these routes: \"{goal}\" (crabport bench --goal)"));
+        out.push(format!(
+            "the goal on these routes: \"{goal}\" (crabport bench --goal)"
+        ));
     }
     out.push(
         "response parity on the same requests before `parity` (crabport parity, once it exists; until then a recorded-response diff)"

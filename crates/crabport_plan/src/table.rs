@@ -151,11 +151,14 @@ impl RouteTable {
     /// As [`RouteTable::load`].
     pub fn parse(path: &Path, text: &str) -> Result<Self, InputError> {
         let lines = LineIndex::new(text);
-        let at = |offset: usize, message: String| {
-            InputError::at(path, lines.position(offset), message)
-        };
-        let raw: RawTable = toml::from_str(text)
-            .map_err(|e| at(e.span().map_or(0, |s| s.start), e.message().trim().to_owned()))?;
+        let at =
+            |offset: usize, message: String| InputError::at(path, lines.position(offset), message);
+        let raw: RawTable = toml::from_str(text).map_err(|e| {
+            at(
+                e.span().map_or(0, |s| s.start),
+                e.message().trim().to_owned(),
+            )
+        })?;
         if *raw.version.get_ref() != VERSION {
             return Err(at(
                 raw.version.span().start,
@@ -353,7 +356,10 @@ pub(crate) fn drift(table: &RouteTable, routes: &[PlannedRoute]) -> Vec<Drift> {
         }
     }
     for e in &table.entries {
-        if !routes.iter().any(|r| r.method == e.method && r.path == e.path) {
+        if !routes
+            .iter()
+            .any(|r| r.method == e.method && r.path == e.path)
+        {
             out.push(Drift {
                 kind: DriftKind::RemovedRoute,
                 method: e.method.clone(),
@@ -367,14 +373,4 @@ pub(crate) fn drift(table: &RouteTable, routes: &[PlannedRoute]) -> Vec<Drift> {
         }
     }
     out
-}
-
-/// FNV-1a, 64 bits, as hex: a stable fingerprint of a file's bytes.
-pub fn fingerprint(bytes: &[u8]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{hash:016x}")
 }

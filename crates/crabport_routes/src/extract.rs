@@ -307,6 +307,10 @@ pub struct FileFacts {
     /// taking a router-like parameter is a route module.
     pub imports_framework: bool,
     pub fastify_autoload: Vec<Pos>,
+    /// Lines of the source, as the scan counts them.
+    pub lines: usize,
+    /// [`crabport_core::fingerprint`] of the source.
+    pub fingerprint: String,
 }
 
 impl FileFacts {
@@ -467,10 +471,12 @@ pub fn extract_file(root: &Path, path: &Path) -> FileFacts {
 
 /// The facts of `source`, read as `facts.path`.
 pub fn extract_source(facts: &mut FileFacts, source: &str) {
+    facts.fingerprint = crabport_core::fingerprint(source.as_bytes());
     if crabport_scan::walk::looks_minified(source) {
         return;
     }
     let lines = LineIndex::new(source);
+    facts.lines = lines.line_count();
     if let Some(at) = depth::too_deep(source, depth::MAX_NESTING) {
         let p = lines.position(at);
         facts.error = Some((

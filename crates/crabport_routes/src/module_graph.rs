@@ -49,6 +49,9 @@ pub struct DynamicImport {
 pub struct Module {
     /// Relative to the root, `/`-separated.
     pub file: String,
+    pub lines: usize,
+    /// Of the file's bytes: tells when it changed.
+    pub fingerprint: String,
     pub imports: Vec<Edge>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dynamic: Vec<DynamicImport>,
@@ -117,6 +120,8 @@ impl ModuleGraph {
             .iter()
             .map(|f| Module {
                 file: f.display.clone(),
+                lines: f.lines,
+                fingerprint: f.fingerprint.clone(),
                 imports: f
                     .imports
                     .iter()

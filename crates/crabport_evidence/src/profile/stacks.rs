@@ -136,11 +136,23 @@ mod tests {
         .to_string();
         let profile = crate::profile::parse(std::path::Path::new("p.cpuprofile"), &text).unwrap();
         let sites = [
-            FunctionSite { file: "src/routes.js".into(), line: 10 },
-            FunctionSite { file: "src/routes.js".into(), line: 30 },
-            FunctionSite { file: "routes.js".into(), line: 99 },
+            FunctionSite {
+                file: "src/routes.js".into(),
+                line: 10,
+            },
+            FunctionSite {
+                file: "src/routes.js".into(),
+                line: 30,
+            },
+            FunctionSite {
+                file: "routes.js".into(),
+                line: 99,
+            },
             // Same line, another file.
-            FunctionSite { file: "app/src/lib.js".into(), line: 10 },
+            FunctionSite {
+                file: "app/src/lib.js".into(),
+                line: 10,
+            },
         ];
         let got = busy_shares_through(&[&profile], &sites);
         assert_eq!(got.busy_ms, 0.4);
