@@ -28,6 +28,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Decide per service: migrate-now, migrate-later or do-not-migrate, from measured evidence.
     Assess(AssessArgs),
+    /// Plan the strangler-fig migration route by route: which route moves to Rust first, and why.
+    Plan(PlanArgs),
     /// Benchmark a Node service against its Rust port side by side, with honest statistics.
     Bench(Box<BenchArgs>),
     /// Print the documentation of a scan rule, status, gap kind, crate state or finding code.
@@ -132,6 +134,60 @@ pub struct AssessArgs {
     /// Assess only this service (repeatable).
     #[arg(long, value_name = "NAME")]
     pub service: Vec<String>,
+
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+/// Router configuration `plan --emit` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmitFormat {
+    Nginx,
+    Envoy,
+    Traefik,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The project root (crabport.toml's `[[service]]` entries, else the workspace packages).
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Plan this service (needed when the project has several).
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
+    pub format: OutputFormat,
+
+    /// Also write a self-contained HTML report with the route map.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Write crabport.routes.toml in the service's directory: new routes as `node`, states kept, waves updated.
+    #[arg(long, conflicts_with_all = ["check", "emit"])]
+    pub write: bool,
+
+    /// Exit with 1 when the code has drifted from crabport.routes.toml (a route nobody placed, one gone, a `parity`-or-later route whose handler changed).
+    #[arg(long, conflicts_with = "emit")]
+    pub check: bool,
+
+    /// Print crabport.routes.toml as router configuration instead of the plan.
+    #[arg(long, value_enum, value_name = "ROUTER")]
+    pub emit: Option<EmitFormat>,
+
+    /// Where the router reaches the Node service (`--emit`).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:3000")]
+    pub node_upstream: String,
+
+    /// Where the router reaches the Rust service (`--emit`).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8000")]
+    pub rust_upstream: String,
+
+    /// The port the emitted router listens on (`--emit`).
+    #[arg(long, value_name = "PORT", default_value_t = crabport_plan::emit::DEFAULT_LISTEN)]
+    pub listen: u16,
 
     #[command(flatten)]
     pub index: IndexArgs,

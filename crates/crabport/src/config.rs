@@ -21,6 +21,9 @@ pub struct Config {
     /// The thresholds of `assess`'s rules.
     #[serde(default)]
     pub assess: crabport_decide::Thresholds,
+    /// The thresholds of `plan`'s rules.
+    #[serde(default)]
+    pub plan: crabport_plan::PlanThresholds,
     /// `crabport bench` with no flags.
     pub bench: Option<BenchConfig>,
     /// Where the file was read from, to point errors found after parsing at it.

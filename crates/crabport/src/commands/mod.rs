@@ -5,6 +5,7 @@ mod audit;
 mod bench;
 mod explain;
 mod kb;
+mod plan;
 mod scan;
 
 use crate::ExitStatus;
@@ -16,6 +17,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitStatus> {
         Command::Audit(args) => audit::run(args, cli.quiet),
         Command::Scan(args) => scan::run(args, cli.quiet),
         Command::Assess(args) => assess::run(args, cli.quiet),
+        Command::Plan(args) => plan::run(args, cli.quiet),
         Command::Bench(args) => bench::run(args, cli.quiet),
         Command::Explain(args) => explain::run(args),
         Command::Kb(crate::cli::KbCommand::Check(args)) => kb::check(args, cli.quiet),
