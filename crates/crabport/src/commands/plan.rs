@@ -83,7 +83,10 @@ pub fn run(args: &PlanArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         let routes = table.router_routes();
         for r in &routes {
             if let Err(e) = emit::check(r) {
-                warn(quiet, &format!("left out of the router configuration (served by Node): {e}"));
+                warn(
+                    quiet,
+                    &format!("left out of the router configuration (served by Node): {e}"),
+                );
             }
         }
         let upstreams = Upstreams {
@@ -106,11 +109,21 @@ pub fn run(args: &PlanArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             );
         };
         if plan.drift.is_empty() {
-            warn(quiet, &format!("{} matches the code ({} routes)", table::FILE_NAME, plan.routes.len()));
+            warn(
+                quiet,
+                &format!(
+                    "{} matches the code ({} routes)",
+                    table::FILE_NAME,
+                    plan.routes.len()
+                ),
+            );
             return Ok(ExitStatus::Success);
         }
         for d in &plan.drift {
-            print_report(&format!("{}\n", crabport_core::escape::terminal(&d.message)))?;
+            print_report(&format!(
+                "{}\n",
+                crabport_core::escape::terminal(&d.message)
+            ))?;
         }
         return Ok(ExitStatus::Failure);
     }

@@ -87,12 +87,21 @@ fn profiles() -> &'static Path {
 }
 
 /// One git commit with fixed author, dates and message, of everything staged.
-struct Repo {
+pub(super) struct Repo {
     dir: tempfile::TempDir,
 }
 
 impl Repo {
-    fn git(&self, args: &[&str]) {
+    /// An empty repository on branch `main`.
+    pub(super) fn new() -> Self {
+        let repo = Repo {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    pub(super) fn git(&self, args: &[&str]) {
         let out = Process::new("git")
             .args(args)
             .current_dir(self.dir.path())
@@ -108,7 +117,7 @@ impl Repo {
     }
 
     /// Appends a line to `file` and commits it as `who` on `date`.
-    fn change(&self, file: &str, who: &str, date: &str, message: &str) {
+    pub(super) fn change(&self, file: &str, who: &str, date: &str, message: &str) {
         let path = self.dir.path().join(file);
         let mut text = std::fs::read_to_string(&path).unwrap_or_default();
         text.push_str(&format!("// {date}: {message}\n"));
@@ -116,7 +125,7 @@ impl Repo {
         self.commit(who, date, message);
     }
 
-    fn commit(&self, who: &str, date: &str, message: &str) {
+    pub(super) fn commit(&self, who: &str, date: &str, message: &str) {
         self.git(&["add", "-A"]);
         let email = format!("{}@acme.test", who.to_lowercase());
         let out = Process::new("git")
@@ -139,12 +148,12 @@ impl Repo {
         );
     }
 
-    fn path(&self) -> &Path {
+    pub(super) fn path(&self) -> &Path {
         self.dir.path()
     }
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+pub(super) fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());
@@ -158,7 +167,7 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Days as `YYYY-MM-DD`, counting back from the pinned clock (2026-11-24).
-fn days_ago(days: i64) -> String {
+pub(super) fn days_ago(days: i64) -> String {
     let now: jiff::Timestamp = RECORDED_AT.parse().unwrap();
     let date = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
     date.checked_sub(jiff::Span::new().days(days))
@@ -170,10 +179,7 @@ fn days_ago(days: i64) -> String {
 /// four people, and an admin tool started six weeks ago by one engineer who
 /// commits to it almost daily.
 fn repository() -> Repo {
-    let repo = Repo {
-        dir: tempfile::tempdir().unwrap(),
-    };
-    repo.git(&["init", "-q", "-b", "main"]);
+    let repo = Repo::new();
     let tree = fixture_tree();
     for service in [
         "services/transformer",
