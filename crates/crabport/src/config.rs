@@ -177,6 +177,38 @@ impl Config {
         }
     }
 
+    /// An error about `key` of `[table]`, at the key's line when it is
+    /// written there (a threshold is validated after parsing, as a whole).
+    pub fn error_at_key(
+        &self,
+        table: &str,
+        key: &str,
+        message: impl std::fmt::Display,
+    ) -> InputError {
+        let message = format!("[{table}]: {message}");
+        let Some(source) = &self.source else {
+            return InputError::new(FILE_NAME, message);
+        };
+        let mut offset = 0;
+        let mut in_table = false;
+        for line in source.text.split_inclusive('\n') {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with('[') {
+                in_table =
+                    trimmed.trim_end().trim_end_matches(|c: char| c != ']') == format!("[{table}]");
+            } else if in_table
+                && trimmed
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            {
+                let at = offset + (line.len() - trimmed.len());
+                return self.error_at(at..at, message);
+            }
+            offset += line.len();
+        }
+        InputError::new(&source.path, message)
+    }
+
     /// The directory paths in the file are relative to.
     pub fn base_dir(&self) -> Option<&Path> {
         self.source.as_ref().and_then(|s| s.path.parent())

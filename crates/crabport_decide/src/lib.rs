@@ -99,36 +99,50 @@ impl Thresholds {
     ///
     /// # Errors
     /// The first threshold that makes no sense, named as in crabport.toml.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ThresholdError> {
         for (name, share) in [
             ("cpu_bound_min_busy", self.cpu_bound_min_busy),
             ("io_bound_min_idle", self.io_bound_min_idle),
             ("memory_min_gc_share", self.memory_min_gc_share),
         ] {
             if !(0.0..=1.0).contains(&share) {
-                return Err(format!(
-                    "{name} = {share} is a share of profiled time: 0.0 to 1.0"
+                return Err(ThresholdError::new(
+                    name,
+                    format!("{name} = {share} is a share of profiled time: 0.0 to 1.0"),
                 ));
             }
         }
         if self.cpu_bound_min_busy + self.io_bound_min_idle <= 1.0 {
-            return Err(format!(
-                "cpu_bound_min_busy ({}) + io_bound_min_idle ({}) must exceed 1.0, or a profile could be both CPU- and I/O-bound",
-                self.cpu_bound_min_busy, self.io_bound_min_idle
+            return Err(ThresholdError::new(
+                "io_bound_min_idle",
+                format!(
+                    "cpu_bound_min_busy ({}) + io_bound_min_idle ({}) must exceed 1.0, or a profile could be both CPU- and I/O-bound",
+                    self.cpu_bound_min_busy, self.io_bound_min_idle
+                ),
             ));
         }
-        if self.churn_window_days == 0 || self.incident_window_days == 0 {
-            return Err("churn_window_days and incident_window_days must be at least 1".to_owned());
+        for (name, days) in [
+            ("churn_window_days", self.churn_window_days),
+            ("incident_window_days", self.incident_window_days),
+        ] {
+            if days == 0 {
+                return Err(ThresholdError::new(
+                    name,
+                    format!("{name} must be at least 1"),
+                ));
+            }
         }
         if !(self.lines_per_day_low > 0.0 && self.lines_per_day_low <= self.lines_per_day_high) {
-            return Err(
-                "lines_per_day_low must be positive and at most lines_per_day_high".to_owned(),
-            );
+            return Err(ThresholdError::new(
+                "lines_per_day_low",
+                "lines_per_day_low must be positive and at most lines_per_day_high",
+            ));
         }
         if !(self.ramp_up_weeks_low >= 0.0 && self.ramp_up_weeks_low <= self.ramp_up_weeks_high) {
-            return Err(
-                "ramp_up_weeks_low must be at least 0 and at most ramp_up_weeks_high".to_owned(),
-            );
+            return Err(ThresholdError::new(
+                "ramp_up_weeks_low",
+                "ramp_up_weeks_low must be at least 0 and at most ramp_up_weeks_high",
+            ));
         }
         Ok(())
     }
@@ -231,6 +245,24 @@ pub struct Reason {
     pub code: ReasonCode,
     pub stance: Stance,
     pub message: String,
+}
+
+/// A threshold that makes no sense, with the key to blame.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ThresholdError {
+    /// The crabport.toml key, for the error's position.
+    pub key: &'static str,
+    pub message: String,
+}
+
+impl ThresholdError {
+    pub fn new(key: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            key,
+            message: message.into(),
+        }
+    }
 }
 
 /// A rough porting cost and what it rests on.

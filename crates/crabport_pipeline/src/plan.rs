@@ -212,6 +212,21 @@ pub fn plan_input(
             reason: format!("not read: {}", e.message),
         }))
         .collect();
+    // Closures are per module: handlers that share a module share its imports.
+    let mut per_module: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &inventory.routes {
+        *per_module
+            .entry(r.handler.location.file.as_str())
+            .or_default() += 1;
+    }
+    for (file, routes) in per_module.into_iter().filter(|&(_, n)| n >= 3) {
+        let reached = graph.reachable(file).len();
+        if reached > 1 {
+            limits.push(format!(
+                "{routes} routes have their handlers in {file}: a route's closure is its handler's module and what that imports ({reached} modules), so these routes share one closure; handlers in modules of their own give a finer plan"
+            ));
+        }
+    }
     if inventory.routes.is_empty() {
         limits.push(format!(
             "no route found statically in {} file(s): nothing to place",

@@ -42,11 +42,14 @@ impl Default for PlanThresholds {
 impl PlanThresholds {
     /// # Errors
     /// A share outside (0, 1].
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), crabport_decide::ThresholdError> {
         if !(self.hot_share_min > 0.0 && self.hot_share_min <= 1.0) {
-            return Err(format!(
-                "hot_share_min = {} must be above 0 and at most 1",
-                self.hot_share_min
+            return Err(crabport_decide::ThresholdError::new(
+                "hot_share_min",
+                format!(
+                    "hot_share_min = {} must be above 0 and at most 1",
+                    self.hot_share_min
+                ),
             ));
         }
         Ok(())

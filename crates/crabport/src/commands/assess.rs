@@ -2,7 +2,7 @@
 //! → a verdict per service → render.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{anyhow, bail};
 
@@ -77,12 +77,10 @@ pub fn open(path: &Path, only: &[String]) -> anyhow::Result<(Workspace, Config, 
     if !only.is_empty() {
         services.retain(|s| only.contains(&s.name));
     }
-    config.assess.validate().map_err(|e| {
-        anyhow!(
-            "{}: [assess]: {e}",
-            config_path(&config, &workspace.root).display()
-        )
-    })?;
+    config
+        .assess
+        .validate()
+        .map_err(|e| config.error_at_key("assess", e.key, &e))?;
     Ok((workspace, config, services))
 }
 
@@ -186,11 +184,4 @@ fn services(workspace: &Workspace, config: &Config) -> anyhow::Result<Vec<Servic
         });
     }
     Ok(out)
-}
-
-fn config_path(config: &Config, root: &Path) -> PathBuf {
-    config
-        .source
-        .as_ref()
-        .map_or_else(|| root.join(crate::config::FILE_NAME), |s| s.path.clone())
 }

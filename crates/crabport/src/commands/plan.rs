@@ -28,12 +28,10 @@ pub fn run(args: &PlanArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             );
         }
     };
-    config.plan.validate().map_err(|e| {
-        anyhow!(
-            "{}: [plan]: {e}",
-            workspace.root.join(crate::config::FILE_NAME).display()
-        )
-    })?;
+    config
+        .plan
+        .validate()
+        .map_err(|e| config.error_at_key("plan", e.key, &e))?;
     let table = RouteTable::load(&service.dir)?;
 
     let thresholds = &config.assess;

@@ -437,6 +437,27 @@ fn bad_tables_and_bad_code_are_reported_with_positions() {
     );
     std::fs::write(&table, &text).unwrap();
 
+    // Thresholds that make no sense point at their key in crabport.toml.
+    for (extra, key) in [
+        (
+            "\n[plan]\nleaf_max_lines = 100\nhot_share_min = 1.5\n",
+            "hot_share_min",
+        ),
+        ("\n[assess]\nchurn_window_days = 0\n", "churn_window_days"),
+    ] {
+        let config = format!("{CONFIG}{extra}");
+        std::fs::write(dir.join("crabport.toml"), &config).unwrap();
+        let out = plan(dir).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("crabport.toml:{}:1:", line_of(&config, key))),
+            "{err}"
+        );
+        assert!(err.contains(key), "{err}");
+    }
+    std::fs::write(dir.join("crabport.toml"), CONFIG).unwrap();
+
     // An unparsable route file: the plan goes on, and names the file and place.
     std::fs::write(
         dir.join("src/routes/broken.js"),
