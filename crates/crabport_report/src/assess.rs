@@ -65,7 +65,7 @@ fn effort_range(s: &ServiceAssessment) -> String {
     format!("{}–{} weeks", trim(e.weeks_low), trim(e.weeks_high))
 }
 
-fn trim(v: f64) -> String {
+pub(crate) fn trim(v: f64) -> String {
     if v.fract() == 0.0 {
         format!("{v:.0}")
     } else {
@@ -174,7 +174,13 @@ pub fn terminal(report: &AssessReport, width: usize) -> String {
     out
 }
 
-fn section(out: &mut String, st: &Styles, title: &str, items: &[String], wrap_at: usize) {
+pub(crate) fn section(
+    out: &mut String,
+    st: &Styles,
+    title: &str,
+    items: &[String],
+    wrap_at: usize,
+) {
     if items.is_empty() {
         return;
     }
@@ -186,7 +192,13 @@ fn section(out: &mut String, st: &Styles, title: &str, items: &[String], wrap_at
 
 /// `prefix` (plain width `prefix_width`) then `text` wrapped to `width`,
 /// continuation lines indented under the text.
-fn write_wrapped(out: &mut String, prefix: &str, prefix_width: usize, text: &str, width: usize) {
+pub(crate) fn write_wrapped(
+    out: &mut String,
+    prefix: &str,
+    prefix_width: usize,
+    text: &str,
+    width: usize,
+) {
     let indent = " ".repeat(prefix_width);
     for (i, line) in table::wrap(text, width.saturating_sub(prefix_width).max(20))
         .iter()
