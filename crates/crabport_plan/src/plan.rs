@@ -219,7 +219,8 @@ pub struct Wave {
     pub modules: Vec<String>,
     /// Lines of those modules.
     pub lines: usize,
-    pub hot_share: f64,
+    /// Σ of its routes' hot shares; `None` without a profile that maps.
+    pub hot_share: Option<f64>,
     pub effort: crabport_decide::Effort,
     /// How to tell the wave worked.
     pub verify: Vec<String>,
@@ -379,12 +380,14 @@ pub fn plan(
         let number = u32::try_from(waves.len() + 1).unwrap_or(u32::MAX);
         let mut new_modules = Vec::new();
         let (mut gaps, mut unknown) = (0, 0);
-        let mut hot_share = 0.0;
+        let mut hot_share: Option<f64> = None;
         let mut keys = Vec::new();
         for r in members {
             r.wave = number;
             keys.push(r.key());
-            hot_share += r.hot_share.unwrap_or(0.0);
+            if let Some(h) = r.hot_share {
+                *hot_share.get_or_insert(0.0) += h;
+            }
             let facts = by_key[&r.key()];
             for m in &facts.closure {
                 if ported.insert(m) {

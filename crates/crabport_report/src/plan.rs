@@ -170,10 +170,10 @@ pub fn terminal(plan: &Plan, width: usize) -> String {
             paint(
                 st.dim,
                 &format!(
-                    "· {} new line(s) in {} module(s) · {} of profiled CPU",
+                    "· {} new line(s) in {} module(s) · {}",
                     w.lines,
                     w.modules.len(),
-                    pct(w.hot_share)
+                    wave_cpu(w)
                 )
             )
         );
@@ -332,7 +332,7 @@ pub fn markdown(plan: &Plan) -> String {
                 w.routes.len(),
                 weeks(w),
                 w.lines,
-                pct(w.hot_share)
+                wave_cpu(w)
             );
         }
     }
@@ -515,12 +515,12 @@ pub fn html(plan: &Plan) -> String {
     for w in &plan.waves {
         let _ = writeln!(
             out,
-            "<section class=\"wave\" id=\"wave-{n}\"><h3>Wave {n} — {}</h3>\n<p><strong>Effort:</strong> {} <span class=\"muted\">· {} new line(s) in {} module(s) · {} of profiled CPU</span></p>\n<ul class=\"basis\">",
+            "<section class=\"wave\" id=\"wave-{n}\"><h3>Wave {n} — {}</h3>\n<p><strong>Effort:</strong> {} <span class=\"muted\">· {} new line(s) in {} module(s) · {}</span></p>\n<ul class=\"basis\">",
             h(w.title),
             weeks(w),
             w.lines,
             w.modules.len(),
-            pct(w.hot_share),
+            wave_cpu(w),
             n = w.number
         );
         for b in &w.effort.basis {
@@ -717,3 +717,9 @@ pub(crate) mod fixture;
 
 #[cfg(test)]
 mod tests;
+
+/// A wave's share of profiled CPU, or why it has none.
+fn wave_cpu(w: &Wave) -> String {
+    w.hot_share
+        .map_or_else(|| "CPU share unknown".to_owned(), |h| format!("{} of profiled CPU", pct(h)))
+}
