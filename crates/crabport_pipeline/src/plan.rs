@@ -105,7 +105,7 @@ pub fn plan_input(
     let profile_maps = shares.as_ref().is_some_and(|s| s.seen.iter().any(|&b| b));
     match &shares {
         None => limits.push(
-            "no profile declared: hot_share is unknown, so no route can be shown to carry the problem (wave 1)"
+            "no profile declared: hot_share is unknown, so no route can be shown to carry the problem (the first wave)"
                 .to_owned(),
         ),
         Some(_) if !profile_maps => limits.push(
@@ -124,7 +124,16 @@ pub fn plan_input(
         limits.push(format!("no history ({reason}): churn per route is unknown"));
     }
 
+    let mut placed = BTreeSet::new();
     for (i, route) in inventory.routes.iter().enumerate() {
+        // One route per method and path: the router sends them to one place.
+        if !placed.insert((route.method.as_str(), route.path.as_str())) {
+            limits.push(format!(
+                "{} {} is declared again at {}:{}: the plan keeps the first declaration",
+                route.method, route.path, route.declared_at.file, route.declared_at.line
+            ));
+            continue;
+        }
         let handler_file = route.handler.location.file.as_str();
         let closure: BTreeSet<String> = if graph.module(handler_file).is_some() {
             graph.reachable(handler_file)

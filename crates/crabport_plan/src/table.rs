@@ -256,9 +256,11 @@ impl RouteTable {
 }
 
 /// The table for `routes`: states (and canary shares) from `previous`,
-/// waves and handlers from the plan; fingerprints are kept for routes whose
-/// state pins the handler (re-recorded when a route reaches `parity` anew,
-/// i.e. when the previous table has none).
+/// waves and handlers from the plan. A route at `parity` or later keeps the
+/// fingerprint its parity was checked against (edit it by hand after
+/// checking again); the others get the handler module's current one.
+/// `node-removed` routes stay listed though their Node handler is gone, so
+/// the router keeps sending them to Rust.
 pub fn write(routes: &[PlannedRoute], previous: Option<&RouteTable>) -> String {
     let q = |s: &str| toml::Value::String(s.to_owned()).to_string();
     let mut out = String::from(
@@ -268,6 +270,28 @@ pub fn write(routes: &[PlannedRoute], previous: Option<&RouteTable>) -> String {
          # `crabport plan --emit nginx|envoy|traefik` turns it into router configuration.\n\n",
     );
     out.push_str(&format!("version = {VERSION}\n"));
+    let removed = previous.into_iter().flat_map(|t| &t.entries).filter(|e| {
+        e.state == State::NodeRemoved
+            && !routes
+                .iter()
+                .any(|r| r.method == e.method && r.path == e.path)
+    });
+    for e in removed {
+        out.push_str("\n[[route]]\n");
+        out.push_str(&format!("method = {}\n", q(&e.method)));
+        out.push_str(&format!("path = {}\n", q(&e.path)));
+        out.push_str(&format!("state = {}\n", q(State::NodeRemoved.as_str())));
+        out.push_str(&format!("target = {}\n", q(Target::Rust.as_str())));
+        if let Some(w) = e.wave {
+            out.push_str(&format!("wave = {w}\n"));
+        }
+        if let Some(h) = &e.handler {
+            out.push_str(&format!("handler = {}\n", q(h)));
+        }
+        if let Some(f) = &e.fingerprint {
+            out.push_str(&format!("fingerprint = {}\n", q(f)));
+        }
+    }
     for r in routes {
         let old = previous.and_then(|t| t.get(&r.method, &r.path));
         let state = old.map_or(State::Node, |e| e.state);
@@ -322,7 +346,7 @@ pub enum DriftKind {
 
 pub(crate) fn drift(table: &RouteTable, routes: &[PlannedRoute]) -> Vec<Drift> {
     let mut out = Vec::new();
-    let file = table.path.display();
+    let file = FILE_NAME;
     for r in routes {
         match table.get(&r.method, &r.path) {
             None => out.push(Drift {
@@ -355,7 +379,12 @@ pub(crate) fn drift(table: &RouteTable, routes: &[PlannedRoute]) -> Vec<Drift> {
             Some(_) => {}
         }
     }
-    for e in &table.entries {
+    // A `node-removed` route is expected to be gone from the Node code.
+    for e in table
+        .entries
+        .iter()
+        .filter(|e| e.state != State::NodeRemoved)
+    {
         if !routes
             .iter()
             .any(|r| r.method == e.method && r.path == e.path)

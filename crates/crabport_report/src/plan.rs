@@ -720,6 +720,8 @@ mod tests;
 
 /// A wave's share of profiled CPU, or why it has none.
 fn wave_cpu(w: &Wave) -> String {
-    w.hot_share
-        .map_or_else(|| "CPU share unknown".to_owned(), |h| format!("{} of profiled CPU", pct(h)))
+    w.hot_share.map_or_else(
+        || "CPU share unknown".to_owned(),
+        |h| format!("{} of profiled CPU", pct(h)),
+    )
 }

@@ -370,12 +370,36 @@ fn the_route_table_is_written_checked_and_exported() {
         assert!(!yaml.is_null());
     }
 
+    // The last step: /version's Node handler is deleted. That is no drift,
+    // and the table keeps the route so the router still sends it to Rust.
+    let text = std::fs::read_to_string(&table).unwrap().replacen(
+        "path = \"/version\"\nstate = \"node\"\ntarget = \"node\"",
+        "path = \"/version\"\nstate = \"node-removed\"\ntarget = \"rust\"",
+        1,
+    );
+    std::fs::write(&table, text).unwrap();
+    let server = dir.join("src/server.js");
+    let text = std::fs::read_to_string(&server).unwrap();
+    std::fs::write(
+        &server,
+        text.replacen("app.get('/version', version);\n", "", 1),
+    )
+    .unwrap();
+    plan(dir).arg("--check").assert().success();
+    plan(dir).arg("--write").assert().success();
+    let rewritten = std::fs::read_to_string(&table).unwrap();
+    assert!(
+        rewritten.contains("path = \"/version\"\nstate = \"node-removed\"\ntarget = \"rust\""),
+        "{rewritten}"
+    );
+    let out = plan(dir).args(["--emit", "nginx"]).output().unwrap();
+    assert!(String::from_utf8(out.stdout).unwrap().contains("/version"));
+
     // Drift: the parity route's handler changes, and a route nobody placed appears.
     let users = dir.join("src/handlers/users.js");
     let mut text = std::fs::read_to_string(&users).unwrap();
     text.push_str("\n// a change after parity was checked\n");
     std::fs::write(&users, text).unwrap();
-    let server = dir.join("src/server.js");
     let text = std::fs::read_to_string(&server).unwrap();
     let text = text.replacen(
         "app.get('/health'",
