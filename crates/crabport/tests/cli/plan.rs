@@ -254,6 +254,23 @@ fn waves_come_out_of_the_rules() {
             .iter()
             .all(|w| !ramp(w))
     );
+    // The HTML report's route map has a row per route (the browser test of
+    // the page is in crabport_report's tests/plan_html.rs).
+    let html = repo.path().join("plan.html");
+    self::plan(repo.path())
+        .arg("--html")
+        .arg(&html)
+        .assert()
+        .success();
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<table id=\"route-map\">"));
+    for r in routes {
+        assert!(
+            page.contains(&format!(">{}</", r["path"].as_str().unwrap()))
+                || page.contains(r["path"].as_str().unwrap())
+        );
+    }
+
     // Burndown: nothing moved yet.
     assert_eq!(plan["burndown"]["routes"], 18);
     assert_eq!(plan["burndown"]["routes_on_rust"], 0);
