@@ -77,7 +77,7 @@ pub fn decision_evidence(
         files: scan.summary.files,
         lines: scan.summary.lines,
         findings: scan.findings.len(),
-        friction_per_kloc: friction_per_kloc(
+        friction_per_kloc: crabport_plan::friction(
             scan.findings.iter().map(|f| f.severity.weight()).sum(),
             scan.summary.lines,
         ),
@@ -97,15 +97,6 @@ pub fn decision_evidence(
         dependencies,
         code: Some(code),
         missing,
-    }
-}
-
-/// Σ severity weights per 1,000 lines: assess's and plan's friction.
-pub fn friction_per_kloc(weight: u32, lines: usize) -> f64 {
-    if lines == 0 {
-        0.0
-    } else {
-        f64::from(weight) * 1000.0 / lines as f64
     }
 }
 

@@ -25,7 +25,7 @@ use crabport_evidence::profile::{self, CpuProfile, ProfileAnalysis};
 use crabport_project::Project;
 use crabport_scan::{ScanOptions, ScanReport};
 
-pub use assess::{assess, decision_evidence, dependency_evidence, friction_per_kloc};
+pub use assess::{assess, decision_evidence, dependency_evidence};
 pub use plan::plan_input;
 
 /// The project crabport was pointed at, discovered once.

@@ -12,7 +12,8 @@ pub mod table;
 pub use plan::{Plan, PlanInput, PlanThresholds, plan};
 pub use table::{RouteTable, State};
 
-/// Σ severity weights per 1,000 lines.
+/// Σ severity weights per 1,000 lines: the ownership friction of assess
+/// (per service) and plan (per route and wave).
 pub fn friction(weight: u32, lines: usize) -> f64 {
     if lines == 0 {
         0.0

@@ -20,25 +20,8 @@ use crate::output::{print_report, progress, terminal_width, warn};
 
 pub fn run(args: &AssessArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let (workspace, config, services) = open(&args.path, &args.service)?;
+    let evidence = gather(&workspace, &config, services, &args.index, quiet, false)?;
     let thresholds = &config.assess;
-    let now = crabport_core::clock::now().map_err(|e| anyhow!(e))?;
-    let scan = scan_options(&config, &[], false)?;
-    let bar = progress(0, quiet, "gathering evidence");
-    let evidence = crabport_pipeline::gather(
-        &workspace,
-        services,
-        &GatherOptions {
-            now,
-            thresholds,
-            scan: &scan,
-            audit: &audit_options(&args.index, &config, now),
-            open_index: &index_opener(&args.index, &config),
-            routes: false,
-            file_commits_days: None,
-            on_file: &|| bar.inc(1),
-        },
-    )?;
-    bar.finish_and_clear();
     let report = crabport_pipeline::assess(&evidence, thresholds);
     if args.format != OutputFormat::Terminal {
         for w in &report.warnings {
@@ -52,6 +35,38 @@ pub fn run(args: &AssessArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     };
     print_report(&text)?;
     Ok(ExitStatus::Success)
+}
+
+/// The evidence about `services`, gathered once with a progress bar;
+/// `for_plan` adds routes, the import graph and per-file churn.
+pub fn gather(
+    workspace: &Workspace,
+    config: &Config,
+    services: Vec<Service>,
+    index: &IndexArgs,
+    quiet: bool,
+    for_plan: bool,
+) -> anyhow::Result<crabport_pipeline::Evidence> {
+    let thresholds = &config.assess;
+    let now = crabport_core::clock::now().map_err(|e| anyhow!(e))?;
+    let scan = scan_options(config, &[], false)?;
+    let bar = progress(0, quiet, "gathering evidence");
+    let evidence = crabport_pipeline::gather(
+        workspace,
+        services,
+        &GatherOptions {
+            now,
+            thresholds,
+            scan: &scan,
+            audit: &audit_options(index, config, now),
+            open_index: &index_opener(index, config),
+            routes: for_plan,
+            file_commits_days: for_plan.then_some(thresholds.churn_window_days),
+            on_file: &|| bar.inc(1),
+        },
+    )?;
+    bar.finish_and_clear();
+    Ok(evidence)
 }
 
 /// The project at `path`, its crabport.toml (validated) and the services to
@@ -84,7 +99,7 @@ pub fn open(path: &Path, only: &[String]) -> anyhow::Result<(Workspace, Config, 
     Ok((workspace, config, services))
 }
 
-pub fn audit_options(index: &IndexArgs, config: &Config, now: jiff::Timestamp) -> AuditOptions {
+fn audit_options(index: &IndexArgs, config: &Config, now: jiff::Timestamp) -> AuditOptions {
     AuditOptions {
         include_dev: false,
         stale_after_months: index
@@ -95,7 +110,7 @@ pub fn audit_options(index: &IndexArgs, config: &Config, now: jiff::Timestamp) -
     }
 }
 
-pub fn index_opener<'a>(
+fn index_opener<'a>(
     index: &'a IndexArgs,
     config: &'a Config,
 ) -> impl Fn() -> Result<crabport_audit::index::CratesIndex, PipelineError> + Sync + 'a {

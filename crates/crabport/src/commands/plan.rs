@@ -2,17 +2,15 @@
 //! → routes joined with it → waves → render, or the route table written,
 //! checked or exported as router configuration.
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, bail};
 
-use crabport_pipeline::GatherOptions;
 use crabport_plan::emit::{self, Upstreams};
 use crabport_plan::table::{self, RouteTable};
 
 use crate::ExitStatus;
 use crate::cli::{EmitFormat, OutputFormat, PlanArgs};
-use crate::commands::assess::{audit_options, index_opener, open};
-use crate::commands::scan::scan_options;
-use crate::output::{print_report, progress, terminal_width, warn};
+use crate::commands::assess::{gather, open};
+use crate::output::{print_report, terminal_width, warn};
 
 pub fn run(args: &PlanArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let only: Vec<String> = args.service.iter().cloned().collect();
@@ -35,24 +33,7 @@ pub fn run(args: &PlanArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let table = RouteTable::load(&service.dir)?;
 
     let thresholds = &config.assess;
-    let now = crabport_core::clock::now().map_err(|e| anyhow!(e))?;
-    let scan = scan_options(&config, &[], false)?;
-    let bar = progress(0, quiet, "gathering evidence");
-    let evidence = crabport_pipeline::gather(
-        &workspace,
-        vec![service],
-        &GatherOptions {
-            now,
-            thresholds,
-            scan: &scan,
-            audit: &audit_options(&args.index, &config, now),
-            open_index: &index_opener(&args.index, &config),
-            routes: true,
-            file_commits_days: Some(thresholds.churn_window_days),
-            on_file: &|| bar.inc(1),
-        },
-    )?;
-    bar.finish_and_clear();
+    let evidence = gather(&workspace, &config, vec![service], &args.index, quiet, true)?;
     let service = &evidence.services[0];
     let input = crabport_pipeline::plan_input(&evidence, service, thresholds);
     let plan = crabport_plan::plan(input, &config.plan, thresholds, table.as_ref());
