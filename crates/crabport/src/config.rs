@@ -145,6 +145,17 @@ pub struct AuditConfig {
 
 pub const FILE_NAME: &str = "crabport.toml";
 
+/// A crate whose newest release is older than this is `stale` (`--stale-after`, `[audit] stale_after_months`).
+pub const STALE_AFTER_MONTHS: u32 = 24;
+
+impl AuditConfig {
+    /// `--stale-after`, else `[audit] stale_after_months`, else the default.
+    pub fn stale_after_months(&self, flag: Option<u32>) -> u32 {
+        flag.or(self.stale_after_months)
+            .unwrap_or(STALE_AFTER_MONTHS)
+    }
+}
+
 impl Config {
     /// Reads `dir/crabport.toml`; no file means defaults.
     ///

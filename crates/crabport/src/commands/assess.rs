@@ -102,10 +102,7 @@ pub fn open(path: &Path, only: &[String]) -> anyhow::Result<(Workspace, Config, 
 fn audit_options(index: &IndexArgs, config: &Config, now: jiff::Timestamp) -> AuditOptions {
     AuditOptions {
         include_dev: false,
-        stale_after_months: index
-            .stale_after
-            .or(config.audit.stale_after_months)
-            .unwrap_or(24),
+        stale_after_months: config.audit.stale_after_months(index.stale_after),
         now,
     }
 }

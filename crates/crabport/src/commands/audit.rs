@@ -31,11 +31,7 @@ pub fn run(args: &AuditArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
 
     let options = AuditOptions {
         include_dev: args.include_dev || config.include_dev.unwrap_or(false),
-        stale_after_months: args
-            .index
-            .stale_after
-            .or(config.stale_after_months)
-            .unwrap_or(24),
+        stale_after_months: config.stale_after_months(args.index.stale_after),
         now,
     };
 

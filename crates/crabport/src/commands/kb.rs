@@ -26,7 +26,9 @@ pub fn check(args: &KbCheckArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         &lookups,
         info,
         now,
-        args.index.stale_after.unwrap_or(24),
+        args.index
+            .stale_after
+            .unwrap_or(crate::config::STALE_AFTER_MONTHS),
     );
     let text = match args.format {
         KbFormat::Terminal => crabport_report::kb::terminal(&report),
