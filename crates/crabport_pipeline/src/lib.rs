@@ -209,22 +209,17 @@ pub fn gather(
             .par_iter()
             .map(|s| {
                 let profiles = load_profiles(root, &s.profiles);
-                let scan = crabport_scan::scan(
-                    &s.dir,
-                    std::slice::from_ref(&s.dir),
-                    options.scan,
-                    options.on_file,
-                );
-                let routes = options.routes.then(|| {
-                    crabport_routes::analyse(
+                let (scan, routes) = if options.routes {
+                    scan_and_routes(s, options)
+                } else {
+                    let scan = crabport_scan::scan(
                         &s.dir,
-                        &crabport_routes::Options {
-                            exclude: options.scan.exclude.clone(),
-                            include_tests: options.scan.include_tests,
-                        },
-                    )
-                    .map_err(|e| e.to_string())
-                });
+                        std::slice::from_ref(&s.dir),
+                        options.scan,
+                        options.on_file,
+                    );
+                    (scan, None)
+                };
                 (profiles, scan, routes)
             })
             .collect();
@@ -285,6 +280,48 @@ pub fn gather(
         history,
         warnings,
     })
+}
+
+/// The scan and the route inventory from one parse of each file: the
+/// scan hands every parse to the route extractor.
+fn scan_and_routes(
+    service: &Service,
+    options: &GatherOptions<'_>,
+) -> (
+    Result<ScanReport, String>,
+    Option<Result<crabport_routes::Analysis, String>>,
+) {
+    use crabport_routes::extract::{self, FileFacts};
+    let root = &service.dir;
+    let visit = |path: &Path,
+                 source: &str,
+                 parsed: Option<(&oxc_ast::ast::Program<'_>, &oxc_semantic::Semantic<'_>)>|
+     -> Box<dyn std::any::Any + Send> {
+        Box::new(match parsed {
+            Some((program, semantic)) => {
+                extract::extract_parsed(root, path, source, program, semantic)
+            }
+            // Not parsed by the scan: the extractor reads it and says why.
+            None => extract::extract_file(root, path),
+        })
+    };
+    match crabport_scan::scan_visiting(
+        root,
+        std::slice::from_ref(root),
+        options.scan,
+        options.on_file,
+        Some(&visit),
+    ) {
+        Ok((report, visited)) => {
+            let (files, facts): (Vec<PathBuf>, Vec<FileFacts>) = visited
+                .into_iter()
+                .filter_map(|(path, facts)| Some((path, *facts.downcast::<FileFacts>().ok()?)))
+                .unzip();
+            let analysis = crabport_routes::analyse_facts(root, &files, &facts);
+            (Ok(report), Some(Ok(analysis)))
+        }
+        Err(e) => (Err(e.clone()), Some(Err(e))),
+    }
 }
 
 /// A service's profiles as read, each with its path relative to the root.

@@ -521,8 +521,40 @@ pub fn extract_source(facts: &mut FileFacts, source: &str) {
         .with_build_nodes(true)
         .build(&parsed.program)
         .semantic;
+    extract_program(facts, source, lines, &parsed.program, &semantic);
+}
+
+/// The facts of a file another pass already parsed (the scan's, so plan
+/// parses each file once). The parse must be free of errors and its
+/// semantic model built with nodes, as [`extract_source`] builds them.
+pub fn extract_parsed(
+    root: &Path,
+    path: &Path,
+    source: &str,
+    program: &Program<'_>,
+    semantic: &Semantic<'_>,
+) -> FileFacts {
+    let mut facts = FileFacts {
+        path: crate::resolve::lexical(path),
+        display: crate::display_path(root, path),
+        fingerprint: crabport_core::fingerprint(source.as_bytes()),
+        ..FileFacts::default()
+    };
+    let lines = LineIndex::new(source);
+    facts.lines = lines.line_count();
+    extract_program(&mut facts, source, lines, program, semantic);
+    facts
+}
+
+fn extract_program<'s>(
+    facts: &mut FileFacts,
+    source: &'s str,
+    lines: LineIndex<'s>,
+    program: &Program<'_>,
+    semantic: &Semantic<'_>,
+) {
     let mut x = Extractor {
-        semantic: &semantic,
+        semantic,
         source,
         lines,
         facts: std::mem::take(facts),
@@ -534,7 +566,7 @@ pub fn extract_source(facts: &mut FileFacts, source: &str) {
     };
     x.prepass();
     x.scan();
-    x.exports(&parsed.program);
+    x.exports(program);
     *facts = x.facts;
 }
 

@@ -185,10 +185,17 @@ pub fn analyse(root: &Path, options: &Options) -> Result<Analysis, RoutesError> 
     let files = crabport_scan::walk::source_files(&[root.to_owned()], &exclude)
         .map_err(RoutesError::Exclude)?;
     let facts = extract::extract_all(root, &files)?;
-    let resolver = resolve::Resolver::new(root, &files);
-    let graph = ModuleGraph::build(&facts, &resolver);
-    let inventory = compose::compose(root, &facts, &resolver, &graph);
-    Ok(Analysis { inventory, graph })
+    Ok(analyse_facts(root, &files, &facts))
+}
+
+/// The inventory and graph from every file's facts (`files[i]` gave
+/// `facts[i]`): [`analyse`] after its parse, for a caller that parsed the
+/// files itself ([`extract::extract_parsed`]).
+pub fn analyse_facts(root: &Path, files: &[PathBuf], facts: &[extract::FileFacts]) -> Analysis {
+    let resolver = resolve::Resolver::new(root, files);
+    let graph = ModuleGraph::build(facts, &resolver);
+    let inventory = compose::compose(root, facts, &resolver, &graph);
+    Analysis { inventory, graph }
 }
 
 /// The route inventory of the project under `root`.

@@ -93,6 +93,22 @@ pub fn all_codes() -> impl Iterator<Item = &'static str> {
         .chain(codes::CODES.iter().map(|c| c.code))
 }
 
+/// Something more to read from each file's parse, beside the rules (plan's
+/// route facts), so a file is parsed once. Called with the parse and its
+/// semantic model, or with `None` when the scan did not get that far
+/// (unreadable, minified, too deep, a parse error) and the visitor must
+/// read the file its own way.
+pub type Visit<'v> = dyn Fn(
+        &Path,
+        &str,
+        Option<(&oxc_ast::ast::Program<'_>, &oxc_semantic::Semantic<'_>)>,
+    ) -> Box<dyn std::any::Any + Send>
+    + Sync
+    + 'v;
+
+/// Per scanned file, in walk order: its path and what [`Visit`] returned.
+pub type Visited = Vec<(PathBuf, Box<dyn std::any::Any + Send>)>;
+
 #[derive(Default)]
 struct FileResult {
     path: String,
@@ -105,6 +121,7 @@ struct FileResult {
     /// Findings that hold if an imported module exports an async function;
     /// the flag says whether a `crabport-ignore` comment suppresses it.
     deferred: Vec<(rules::r#async::project_index::DeferredFinding, bool)>,
+    visited: Option<Box<dyn std::any::Any + Send>>,
 }
 
 /// Builds the index of every file's exports and keeps the deferred findings
@@ -142,6 +159,20 @@ pub fn scan(
     options: &ScanOptions,
     on_file: &(dyn Fn() + Sync),
 ) -> Result<ScanReport, String> {
+    scan_visiting(base, roots, options, on_file, None).map(|(report, _)| report)
+}
+
+/// [`scan`], also handing every file's parse to `visit`.
+///
+/// # Errors
+/// Bad exclude globs.
+pub fn scan_visiting(
+    base: &Path,
+    roots: &[PathBuf],
+    options: &ScanOptions,
+    on_file: &(dyn Fn() + Sync),
+    visit: Option<&Visit<'_>>,
+) -> Result<(ScanReport, Visited), String> {
     let mut exclude = options.exclude.clone();
     if !options.include_tests {
         exclude.extend(walk::TEST_GLOBS.iter().map(|g| (*g).to_owned()));
@@ -159,7 +190,7 @@ pub fn scan(
         files
             .par_iter()
             .map(|path| {
-                let result = scan_file(base, path, &rules, cross_file);
+                let result = scan_file(base, path, &rules, cross_file, visit);
                 on_file();
                 result
             })
@@ -168,6 +199,11 @@ pub fn scan(
     if cross_file {
         resolve_deferred(&mut results);
     }
+    let visited: Visited = files
+        .iter()
+        .zip(results.iter_mut())
+        .filter_map(|(path, r)| Some((path.clone(), r.visited.take()?)))
+        .collect();
     let mut report = ScanReport {
         findings: Vec::new(),
         summary: ScanSummary::default(),
@@ -202,7 +238,7 @@ pub fn scan(
         *report.summary.by_rule.entry(f.rule).or_default() += 1;
     }
     report.summary.friction = friction(&per_file);
-    Ok(report)
+    Ok((report, visited))
 }
 
 /// The scan's workers, each with a [`depth::WORKER_STACK`] stack.
@@ -227,7 +263,29 @@ fn display_path(base: &Path, path: &Path) -> String {
         .replace('\\', "/")
 }
 
-fn scan_file(base: &Path, path: &Path, rules: &[&dyn Rule], cross_file: bool) -> FileResult {
+fn scan_file(
+    base: &Path,
+    path: &Path,
+    rules: &[&dyn Rule],
+    cross_file: bool,
+    visit: Option<&Visit<'_>>,
+) -> FileResult {
+    let mut result = scan_file_parsed(base, path, rules, cross_file, visit);
+    if let Some(visit) = visit
+        && result.visited.is_none()
+    {
+        result.visited = Some(visit(path, "", None));
+    }
+    result
+}
+
+fn scan_file_parsed(
+    base: &Path,
+    path: &Path,
+    rules: &[&dyn Rule],
+    cross_file: bool,
+    visit: Option<&Visit<'_>>,
+) -> FileResult {
     let display = display_path(base, path);
     let mut result = FileResult {
         path: display.clone(),
@@ -268,7 +326,7 @@ fn scan_file(base: &Path, path: &Path, rules: &[&dyn Rule], cross_file: bool) ->
     }
     let needed = depth::stack_needed(source.len());
     if needed <= depth::WORKER_STACK {
-        analyse(&mut result, path, &source, rules, cross_file);
+        analyse(&mut result, path, &source, rules, cross_file, visit);
         return result;
     }
     // A long file: its own thread, with the stack its length can need.
@@ -281,7 +339,7 @@ fn scan_file(base: &Path, path: &Path, rules: &[&dyn Rule], cross_file: bool) ->
                     path: display.clone(),
                     ..FileResult::default()
                 };
-                analyse(&mut result, path, &source, rules, cross_file);
+                analyse(&mut result, path, &source, rules, cross_file, visit);
                 result
             });
         match spawned.map(std::thread::ScopedJoinHandle::join) {
@@ -313,6 +371,7 @@ fn analyse(
     source: &str,
     rules: &[&dyn Rule],
     cross_file: bool,
+    visit: Option<&Visit<'_>>,
 ) {
     let display = result.path.clone();
     let source_type = SourceType::from_path(path).unwrap_or_default();
@@ -347,6 +406,9 @@ fn analyse(
         .with_build_nodes(true)
         .build(&parsed.program)
         .semantic;
+    if let Some(visit) = visit {
+        result.visited = Some(visit(path, source, Some((&parsed.program, &semantic))));
+    }
     let mut ctx = FileContext::new(&display, source, &semantic);
     if cross_file {
         ctx = ctx.deferring_cross_file();
