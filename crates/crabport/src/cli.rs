@@ -4,6 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// A flag's help with its default, taken from where the default is defined
+/// (flags that are unset fall back to crabport.toml, then to it).
+fn with_default(help: &str, default: impl std::fmt::Display) -> String {
+    format!("{help} [default: {default}]")
+}
+
 /// Decide, plan and verify a Node.js/TypeScript → Rust migration, honestly.
 #[derive(Debug, Parser)]
 #[command(name = "crabport", version, about, long_about = None, propagate_version = true)]
@@ -222,8 +228,10 @@ pub struct BenchArgs {
     #[arg(long)]
     pub url: Option<String>,
 
-    /// Connections kept open (closed loop: as fast as possible over them).
-    #[arg(long, short = 'c', value_name = "N")]
+    #[arg(long, short = 'c', value_name = "N", help = with_default(
+        "Connections kept open (closed loop: as fast as possible over them)",
+        crate::config::bench_defaults::CONNECTIONS,
+    ))]
     pub connections: Option<usize>,
 
     /// Open loop at a constant rate (requests/s) with coordinated-omission correction.
@@ -234,36 +242,50 @@ pub struct BenchArgs {
     #[arg(long, value_name = "P99_MS", num_args = 0..=1, default_missing_value = "50")]
     pub sweep: Option<f64>,
 
-    /// Measured rounds per target, alternating baseline and candidate.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = with_default(
+        "Measured rounds per target, alternating baseline and candidate",
+        crate::config::bench_defaults::ROUNDS,
+    ))]
     pub rounds: Option<usize>,
 
-    /// Length of each round (e.g. 10s).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", help = with_default(
+        "Length of each round (e.g. 10s)",
+        format!("{}s", crate::config::bench_defaults::ROUND_SECONDS),
+    ))]
     pub duration: Option<String>,
 
-    /// Warm-up per target before the rounds (Node's JIT needs it).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", help = with_default(
+        "Warm-up per target before the rounds (Node's JIT needs it)",
+        format!("{}s", crate::config::bench_defaults::WARMUP_SECONDS),
+    ))]
     pub warmup: Option<String>,
 
-    /// Ratios within 1 ± this are reported as no significant difference.
-    #[arg(long, value_name = "FRACTION")]
+    #[arg(long, value_name = "FRACTION", help = with_default(
+        "Ratios within 1 ± this are reported as no significant difference",
+        crate::config::bench_defaults::NOISE,
+    ))]
     pub noise: Option<f64>,
 
     /// Check a measurable goal on the candidate (p99<50ms, rps>5000, rss<256MB, cpu<40ms); exit 1 when missed.
     #[arg(long, value_name = "EXPR")]
     pub goal: Option<String>,
 
-    /// How long a started target may take to answer.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", help = with_default(
+        "How long a started target may take to answer",
+        format!("{}s", crate::config::bench_defaults::READY_TIMEOUT_SECONDS),
+    ))]
     pub ready_timeout: Option<String>,
 
-    /// A request with no complete response after this long is a timeout error [default: 10s].
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", help = with_default(
+        "A request with no complete response after this long is a timeout error",
+        format!("{}s", crabport_http::load::RunOptions::DEFAULT_TIMEOUT.as_secs()),
+    ))]
     pub timeout: Option<String>,
 
-    /// Longer response bodies are body-too-large errors (e.g. 64MiB) [default: 64MiB].
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", help = with_default(
+        "Longer response bodies are body-too-large errors (e.g. 64MiB)",
+        format!("{}MiB", crabport_http::load::RunOptions::DEFAULT_MAX_BODY >> 20),
+    ))]
     pub max_body: Option<String>,
 
     /// Do not run the [bench.build] steps before starting the targets.
@@ -298,12 +320,16 @@ pub struct IndexArgs {
     #[arg(long, value_name = "DURATION")]
     pub cache_ttl: Option<String>,
 
-    /// A crate whose newest release is older than this many months is `stale` [default: 24].
-    #[arg(long, value_name = "MONTHS")]
+    #[arg(long, value_name = "MONTHS", help = with_default(
+        "A crate whose newest release is older than this many months is `stale`",
+        crate::config::STALE_AFTER_MONTHS,
+    ))]
     pub stale_after: Option<u32>,
 
-    /// Index requests in flight at once [default: 16].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = with_default(
+        "Index requests in flight at once",
+        crabport_audit::index::IndexOptions::default().concurrency,
+    ))]
     pub concurrency: Option<usize>,
 
     /// Per-request timeout (e.g. 10s).

@@ -145,6 +145,16 @@ pub struct AuditConfig {
 
 pub const FILE_NAME: &str = "crabport.toml";
 
+/// `crabport bench`'s defaults when neither a flag nor `[bench]` sets them.
+pub mod bench_defaults {
+    pub const CONNECTIONS: usize = 50;
+    pub const ROUNDS: usize = 5;
+    pub const ROUND_SECONDS: u64 = 10;
+    pub const WARMUP_SECONDS: u64 = 5;
+    pub const READY_TIMEOUT_SECONDS: u64 = 60;
+    pub const NOISE: f64 = 0.05;
+}
+
 /// A crate whose newest release is older than this is `stale` (`--stale-after`, `[audit] stale_after_months`).
 pub const STALE_AFTER_MONTHS: u32 = 24;
 

@@ -158,8 +158,11 @@ pub enum PipelineError {
     Input(#[from] InputError),
     #[error(transparent)]
     Profile(#[from] profile::ProfileError),
-    #[error("{service}: {message}")]
-    Scan { service: String, message: String },
+    #[error("{service}: {source}")]
+    Scan {
+        service: String,
+        source: crabport_scan::ScanError,
+    },
     #[error("cannot open the crates.io index: {0}")]
     Index(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("the built-in knowledge base is invalid; run `crabport audit` for details")]
@@ -256,9 +259,9 @@ pub fn gather(
         let profiles = profiles?;
         let profile =
             (!profiles.is_empty()).then(|| profile::analyze(&profiles, &profile_thresholds));
-        let scan = scan.map_err(|message| PipelineError::Scan {
+        let scan = scan.map_err(|source| PipelineError::Scan {
             service: service.display.clone(),
-            message,
+            source,
         })?;
         let audit = audits
             .remove(&service.name)
@@ -288,7 +291,7 @@ fn scan_and_routes(
     service: &Service,
     options: &GatherOptions<'_>,
 ) -> (
-    Result<ScanReport, String>,
+    Result<ScanReport, crabport_scan::ScanError>,
     Option<Result<crabport_routes::Analysis, String>>,
 ) {
     use crabport_routes::extract::{self, FileFacts};
@@ -320,7 +323,7 @@ fn scan_and_routes(
             let analysis = crabport_routes::analyse_facts(root, &files, &facts);
             (Ok(report), Some(Ok(analysis)))
         }
-        Err(e) => (Err(e.clone()), Some(Err(e))),
+        Err(e) => (Err(e.clone()), Some(Err(e.to_string()))),
     }
 }
 

@@ -332,7 +332,7 @@ pub fn markdown(plan: &Plan) -> String {
                 w.routes.len(),
                 weeks(w),
                 w.lines,
-                wave_cpu(w)
+                w.hot_share.map_or_else(|| "unknown".to_owned(), pct)
             );
         }
     }

@@ -30,6 +30,15 @@ use crabport_core::{LineIndex, Position};
 use crate::context::FileContext;
 use crate::rule::Rule;
 
+/// Why a scan could not run (what it finds is data, never an error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScanError {
+    #[error("{0}")]
+    Exclude(String),
+    #[error("{0}")]
+    Threads(String),
+}
+
 /// Per-rule settings from crabport.toml.
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
@@ -158,7 +167,7 @@ pub fn scan(
     roots: &[PathBuf],
     options: &ScanOptions,
     on_file: &(dyn Fn() + Sync),
-) -> Result<ScanReport, String> {
+) -> Result<ScanReport, ScanError> {
     scan_visiting(base, roots, options, on_file, None).map(|(report, _)| report)
 }
 
@@ -172,12 +181,12 @@ pub fn scan_visiting(
     options: &ScanOptions,
     on_file: &(dyn Fn() + Sync),
     visit: Option<&Visit<'_>>,
-) -> Result<(ScanReport, Visited), String> {
+) -> Result<(ScanReport, Visited), ScanError> {
     let mut exclude = options.exclude.clone();
     if !options.include_tests {
         exclude.extend(walk::TEST_GLOBS.iter().map(|g| (*g).to_owned()));
     }
-    let files = walk::source_files(roots, &exclude)?;
+    let files = walk::source_files(roots, &exclude).map_err(ScanError::Exclude)?;
     let rules: Vec<&dyn Rule> = rules::all()
         .filter(|r| !options.disabled.iter().any(|d| d == r.code()))
         .collect();
@@ -186,7 +195,7 @@ pub fn scan_visiting(
     let cross_file = rules.iter().any(|r| r.needs_project_index());
     // Every file runs on a worker of the big-stack pool, even a lone file
     // (rayon would run that on the calling thread).
-    let mut results: Vec<FileResult> = pool()?.install(|| {
+    let mut results: Vec<FileResult> = pool().map_err(ScanError::Threads)?.install(|| {
         files
             .par_iter()
             .map(|path| {

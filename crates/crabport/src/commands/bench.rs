@@ -21,6 +21,7 @@ use crabport_http::request::Workload;
 
 use crate::ExitStatus;
 use crate::cli::{BenchArgs, BenchFormat};
+use crate::config::bench_defaults;
 use crate::config::{BenchConfig, BuildStepConfig, Config, parse_duration, parse_size};
 use crate::output::{ERROR_STYLE, RESET, print_report, progress, terminal_width, warn};
 
@@ -74,13 +75,17 @@ pub fn run(args: &BenchArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
                     parse_duration(t).map_err(|e| anyhow!("{what}: {e}"))
                 })
         };
-    let connections = args.connections.or(b.connections).unwrap_or(50).max(1);
+    let connections = args
+        .connections
+        .or(b.connections)
+        .unwrap_or(bench_defaults::CONNECTIONS)
+        .max(1);
     let mode = match args.rate.or(b.rate) {
         Some(rate) if rate > 0.0 => Mode::Open { rate, connections },
         Some(rate) => bail!("--rate {rate}: the rate must be positive"),
         None => Mode::Closed { connections },
     };
-    let noise = args.noise.or(b.noise).unwrap_or(0.05);
+    let noise = args.noise.or(b.noise).unwrap_or(bench_defaults::NOISE);
     if !(0.0..1.0).contains(&noise) {
         bail!("--noise {noise}: a fraction such as 0.05");
     }
@@ -95,12 +100,31 @@ pub fn run(args: &BenchArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         .map_err(|e| anyhow!(e))?;
     let options = BenchOptions {
         mode,
-        warmup: duration(&args.warmup, &b.warmup, 5, "--warmup")?,
-        rounds: args.rounds.or(b.rounds).unwrap_or(5).max(1),
-        round: duration(&args.duration, &b.duration, 10, "--duration")?,
+        warmup: duration(
+            &args.warmup,
+            &b.warmup,
+            bench_defaults::WARMUP_SECONDS,
+            "--warmup",
+        )?,
+        rounds: args
+            .rounds
+            .or(b.rounds)
+            .unwrap_or(bench_defaults::ROUNDS)
+            .max(1),
+        round: duration(
+            &args.duration,
+            &b.duration,
+            bench_defaults::ROUND_SECONDS,
+            "--duration",
+        )?,
         noise,
         ready_path: b.ready_path.clone().unwrap_or_else(|| "/".to_owned()),
-        ready_timeout: duration(&args.ready_timeout, &b.ready_timeout, 60, "--ready-timeout")?,
+        ready_timeout: duration(
+            &args.ready_timeout,
+            &b.ready_timeout,
+            bench_defaults::READY_TIMEOUT_SECONDS,
+            "--ready-timeout",
+        )?,
         timeout: match args.timeout.as_deref().or(b.timeout.as_deref()) {
             None => RunOptions::DEFAULT_TIMEOUT,
             Some(t) => match parse_duration(t) {
