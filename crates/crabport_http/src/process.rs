@@ -240,20 +240,22 @@ impl Target {
             });
         }
         let port = match spec.port {
-            Some(port) => port,
-            None => free_port().map_err(|source| ProcessError::NoFreePort {
+            Some(port) => {
+                // Whoever already listens there would answer the readiness
+                // probe and be measured in the target's place.
+                if is_listening(port) {
+                    return Err(ProcessError::PortInUse {
+                        name: name.clone(),
+                        port,
+                    });
+                }
+                port
+            }
+            None => unused_port().map_err(|source| ProcessError::NoFreePort {
                 name: name.clone(),
                 source,
             })?,
         };
-        // Whoever already listens there would answer the readiness probe
-        // and be measured in the target's place.
-        if TcpStream::connect_timeout(&loopback(port), Duration::from_millis(200)).is_ok() {
-            return Err(ProcessError::PortInUse {
-                name: name.clone(),
-                port,
-            });
-        }
         let command = spec.command.replace("{port}", &port.to_string());
         let mut sh = Command::new("sh");
         sh.arg("-c")
@@ -563,6 +565,24 @@ pub fn free_port() -> io::Result<u16> {
     Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
         .local_addr()?
         .port())
+}
+
+/// A free port nobody listens on: between [`free_port`] releasing a port and
+/// the target binding it, another process may take it (parallel starts do),
+/// so a taken one is skipped for the next.
+fn unused_port() -> io::Result<u16> {
+    const TRIES: usize = 5;
+    for _ in 1..TRIES {
+        let port = free_port()?;
+        if !is_listening(port) {
+            return Ok(port);
+        }
+    }
+    free_port()
+}
+
+fn is_listening(port: u16) -> bool {
+    TcpStream::connect_timeout(&loopback(port), Duration::from_millis(200)).is_ok()
 }
 
 fn loopback(port: u16) -> SocketAddr {
