@@ -9,3 +9,4 @@
 
 pub mod compare;
 pub mod exchange;
+pub mod replay;
