@@ -38,6 +38,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Benchmark a Node service against its Rust port side by side, with honest statistics.
     Bench(Box<BenchArgs>),
+    /// Replay requests against the Node service and its port and compare the answers, noise subtracted, route by route.
+    Parity(Box<ParityArgs>),
     /// Print the documentation of a scan rule, status, gap kind, crate state or finding code.
     Explain(ExplainArgs),
     /// Maintain the npm → crate knowledge base.
@@ -303,6 +305,94 @@ pub struct BenchArgs {
     /// Also write a self-contained HTML report with latency plots.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ParityArgs {
+    /// The project whose crabport.toml has a [parity] (or [bench]) section; flags win over it.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// The service as it is: a command to start (`{port}` is replaced, PORT is set) or the URL of a running service.
+    #[arg(long, value_name = "COMMAND|URL")]
+    pub baseline: Option<String>,
+
+    /// The port: a command or a URL, as for --baseline.
+    #[arg(long, value_name = "COMMAND|URL")]
+    pub candidate: Option<String>,
+
+    /// A second baseline instance; what differs between the two baselines is noise [default: the baseline command, started again].
+    #[arg(long, value_name = "COMMAND|URL", conflicts_with = "no_secondary")]
+    pub secondary: Option<String>,
+
+    /// No second baseline: nothing is subtracted as noise.
+    #[arg(long)]
+    pub no_secondary: bool,
+
+    /// Requests to replay, in order: a bench request file (TOML), a HAR file or a `crabport proxy --record` recording (JSONL). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub requests: Vec<PathBuf>,
+
+    /// A HAR file (browser devtools export) to replay; the same as --requests for a .har file. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub har: Vec<PathBuf>,
+
+    #[arg(long, value_name = "PERCENT", help = with_default(
+        "Exit 1 when a route's parity (identical or noise-only answers) is under this",
+        crate::config::parity_defaults::MIN_PARITY_PERCENT,
+    ))]
+    pub min_parity: Option<f64>,
+
+    /// Also compare this response header (repeatable); content-type, cache-control, location and set-cookie names are always compared.
+    #[arg(long = "header", value_name = "NAME")]
+    pub headers: Vec<String>,
+
+    #[arg(long, value_name = "SIZE", help = with_default(
+        "Longer response bodies are compared by length and SHA-256 only",
+        format!("{}MiB", crate::config::parity_defaults::MAX_BODY >> 20),
+    ))]
+    pub max_body: Option<String>,
+
+    #[arg(long, value_name = "DURATION", help = with_default(
+        "A request with no complete answer after this long has failed",
+        format!("{}s", crate::config::parity_defaults::TIMEOUT_SECONDS),
+    ))]
+    pub timeout: Option<String>,
+
+    #[arg(long, value_name = "DURATION", help = with_default(
+        "How long a started target may take to answer",
+        format!("{}s", crate::config::bench_defaults::READY_TIMEOUT_SECONDS),
+    ))]
+    pub ready_timeout: Option<String>,
+
+    /// Append the noise found as [[parity.ignore]] rules to crabport.toml (rules already there are kept).
+    #[arg(long)]
+    pub write_ignores: bool,
+
+    /// Do not run the build steps ([parity.build], else [bench.build]) first.
+    #[arg(long)]
+    pub no_build: bool,
+
+    /// Allow URL targets that are not on this machine.
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ParityFormat::Terminal)]
+    pub format: ParityFormat,
+
+    /// Also write a self-contained HTML report with side-by-side differences.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ParityFormat {
+    Terminal,
+    Json,
+    Markdown,
+    /// JUnit XML, one test case per route.
+    Junit,
 }
 
 /// How to reach the crates.io index (audit, assess).

@@ -26,6 +26,8 @@ pub struct Config {
     pub plan: crabport_plan::PlanThresholds,
     /// `crabport bench` with no flags.
     pub bench: Option<BenchConfig>,
+    /// `crabport parity` with no flags; targets fall back to `[bench]`'s.
+    pub parity: Option<ParityConfig>,
     /// Where the file was read from, to point errors found after parsing at it.
     #[serde(skip)]
     pub source: Option<ConfigSource>,
@@ -66,6 +68,58 @@ pub struct BenchConfig {
     /// is built, run before any target starts.
     #[serde(default)]
     pub build: BenchBuildConfig,
+}
+
+/// `[parity]`: the targets (else `[bench]`'s), the requests, what is
+/// compared and what is ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParityConfig {
+    pub baseline: Option<String>,
+    pub candidate: Option<String>,
+    /// A second baseline for noise [default: the baseline command again].
+    pub secondary: Option<String>,
+    /// `false`: no second baseline, no noise subtraction.
+    pub noise_subtraction: Option<bool>,
+    /// Request files (bench TOML, HAR, JSONL recordings), replayed in order.
+    pub requests: Option<Spanned<toml::Value>>,
+    pub ready_path: Option<String>,
+    pub ready_timeout: Option<String>,
+    pub timeout: Option<String>,
+    pub max_body: Option<String>,
+    /// A route passes at or above this share, in percent.
+    pub min_parity: Option<Spanned<f64>>,
+    /// Response headers compared besides the default set.
+    #[serde(default)]
+    pub headers: Vec<String>,
+    #[serde(default)]
+    pub ignore: Vec<Spanned<IgnoreConfig>>,
+    #[serde(default)]
+    pub unordered: Vec<Spanned<UnorderedConfig>>,
+    #[serde(default)]
+    pub build: BenchBuildConfig,
+}
+
+/// `[[parity.ignore]]`: a body field (`pointer`) or a header, on every
+/// route or one.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreConfig {
+    pub pointer: Option<String>,
+    pub header: Option<String>,
+    pub route: Option<String>,
+    /// Why, for the people reading the file.
+    #[allow(dead_code)] // read by people, not by crabport
+    pub reason: Option<String>,
+}
+
+/// `[[parity.unordered]]`: an array compared as a set, optionally matched
+/// by a key field of its elements.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnorderedConfig {
+    pub pointer: String,
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,6 +207,13 @@ pub mod bench_defaults {
     pub const WARMUP_SECONDS: u64 = 5;
     pub const READY_TIMEOUT_SECONDS: u64 = 60;
     pub const NOISE: f64 = 0.05;
+}
+
+pub mod parity_defaults {
+    pub const MIN_PARITY_PERCENT: f64 = 100.0;
+    /// Bodies are held whole up to this; 64 MiB keeps a 50 MB JSON answer comparable.
+    pub const MAX_BODY: u64 = 64 << 20;
+    pub const TIMEOUT_SECONDS: u64 = 30;
 }
 
 /// A crate whose newest release is older than this is `stale` (`--stale-after`, `[audit] stale_after_months`).

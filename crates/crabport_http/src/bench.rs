@@ -3,35 +3,22 @@
 //! intervals, and a headline that never claims what was not measured.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
 use crate::goal::Goal;
 use crate::load::{self, Mode, RunOptions, RunResult};
-use crate::process::{self, LaunchSpec, RssSampler};
+use crate::process::{self, RssSampler};
 use crate::report::{
     BenchReport, Comparison, LatencyMs, Method, NoResult, PLOT_PERCENTILES, PercentilePoint,
     RoundReport, SweepResult, SweepStep, TargetReport,
 };
 use crate::request::{self, Workload};
 use crate::stats;
+use crate::targets;
 
-/// Where a target comes from.
-#[derive(Debug, Clone)]
-pub enum TargetSource {
-    /// A command crabport starts, with `{port}` (and `PORT`) for the port.
-    Command { command: String, cwd: PathBuf },
-    /// A service that is already running.
-    Url(String),
-}
-
-#[derive(Debug, Clone)]
-pub struct TargetSpec {
-    pub name: String,
-    pub source: TargetSource,
-}
+pub use crate::targets::{TargetSource, TargetSpec};
 
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
@@ -69,8 +56,8 @@ pub enum BenchError {
     Process(#[from] process::ProcessError),
     #[error(transparent)]
     Load(#[from] load::LoadError),
-    #[error("{0}")]
-    Target(String),
+    #[error(transparent)]
+    Start(#[from] targets::StartError),
 }
 
 /// A started or found target during the run.
@@ -133,30 +120,15 @@ fn run_started(
 ) -> Result<BenchReport, BenchError> {
     for spec in targets {
         progress(&format!("starting {}", spec.name));
-        let (process, endpoint) = match &spec.source {
-            TargetSource::Command { command, cwd } => {
-                let launch = LaunchSpec {
-                    name: spec.name.clone(),
-                    command: command.clone(),
-                    cwd: cwd.clone(),
-                    env: Vec::new(),
-                    port: None,
-                    ready_timeout: options.ready_timeout,
-                    ready_path: options.ready_path.clone(),
-                    stop_grace: LaunchSpec::DEFAULT_STOP_GRACE,
-                };
-                let started = process::Target::start(&launch)?;
-                let endpoint =
-                    request::parse_target(&format!("http://127.0.0.1:{}", started.port()), false)
-                        .map_err(|e| BenchError::Target(format!("{}: {e}", spec.name)))?;
-                (Some(started), endpoint)
-            }
-            TargetSource::Url(url) => {
-                let endpoint = request::parse_target(url, options.allow_remote)
-                    .map_err(|e| BenchError::Target(format!("{}: {e}", spec.name)))?;
-                (None, endpoint)
-            }
-        };
+        let targets::Live {
+            process, endpoint, ..
+        } = spec.start(
+            &targets::Readiness {
+                path: options.ready_path.clone(),
+                timeout: options.ready_timeout,
+            },
+            options.allow_remote,
+        )?;
         live.push(Live {
             spec: spec.clone(),
             process,

@@ -6,6 +6,8 @@
 //! - [`load`]: the load generator (closed and open loop, HdrHistogram).
 //! - [`process`]: targets started by crabport, their readiness, CPU and RSS
 //!   of the whole process tree, and their certain end.
+//! - [`targets`]: the services talked to, started from a command or found
+//!   at a URL, the same for bench and parity.
 //! - [`stats`]: medians and bootstrap confidence intervals of ratios.
 
 pub mod bench;
@@ -16,3 +18,4 @@ pub mod process;
 pub mod report;
 pub mod request;
 pub mod stats;
+pub mod targets;

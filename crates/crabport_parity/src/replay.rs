@@ -2,7 +2,9 @@
 //! that changes state reaches every target after the same history), over
 //! one HTTP/1.1 keep-alive connection that is reopened when the server
 //! closes it. Every request ends as an answer or as a failure that says
-//! what went wrong; nothing is dropped.
+//! what went wrong; nothing is dropped. The caller holds one answer per
+//! target at a time, so memory is bounded by the largest body, not by the
+//! length of the recording.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -53,6 +55,8 @@ pub enum FailureKind {
     Malformed,
     /// The request itself cannot be sent (an invalid header from a HAR).
     Unsendable,
+    /// Not sent: the target's process had exited.
+    NotSent,
 }
 
 impl FailureKind {
@@ -64,57 +68,71 @@ impl FailureKind {
             FailureKind::Truncated => "truncated",
             FailureKind::Malformed => "malformed",
             FailureKind::Unsendable => "unsendable",
+            FailureKind::NotSent => "not-sent",
         }
     }
 }
 
-fn failed(kind: FailureKind, detail: impl Into<String>) -> Outcome {
+pub(crate) fn failed(kind: FailureKind, detail: impl Into<String>) -> Outcome {
     Outcome::Failed(Failure {
         kind,
         detail: detail.into(),
     })
 }
 
-/// Replays `requests` in order against `addr`, with `Host: authority`.
-/// `progress` is called after each request.
-pub async fn replay(
+/// One target as the replayer sees it: requests go out one at a time, in
+/// the caller's order, over one kept-alive connection.
+pub struct Replayer {
     addr: SocketAddr,
-    authority: &str,
-    requests: &[Request],
-    options: &ReplayOptions,
-    progress: &(dyn Fn() + Sync),
-) -> Vec<Outcome> {
-    let mut connection: Option<SendRequest<Full<Bytes>>> = None;
-    let mut outcomes = Vec::with_capacity(requests.len());
-    for request in requests {
-        let outcome = match build(request, authority) {
-            Err(detail) => failed(FailureKind::Unsendable, detail),
-            Ok(built) => {
-                match tokio::time::timeout(
-                    options.timeout,
-                    exchange(addr, &mut connection, built, options.max_body),
-                )
-                .await
-                {
-                    Ok(outcome) => outcome,
-                    Err(_) => {
-                        // The connection may still carry the late answer.
-                        connection = None;
-                        failed(
-                            FailureKind::Timeout,
-                            format!("no complete answer within {}", humanise(options.timeout)),
-                        )
-                    }
-                }
-            }
-        };
-        if matches!(outcome, Outcome::Failed(_)) {
-            connection = None;
+    authority: String,
+    options: ReplayOptions,
+    connection: Option<SendRequest<Full<Bytes>>>,
+}
+
+impl Replayer {
+    /// Connects lazily, on the first request; `Host: authority` unless the
+    /// request sets its own.
+    pub fn new(addr: SocketAddr, authority: impl Into<String>, options: ReplayOptions) -> Self {
+        Self {
+            addr,
+            authority: authority.into(),
+            options,
+            connection: None,
         }
-        outcomes.push(outcome);
-        progress();
     }
-    outcomes
+
+    /// Sends `request` and waits for the whole answer, or for the timeout.
+    pub async fn send(&mut self, request: &Request) -> Outcome {
+        let outcome = match build(request, &self.authority) {
+            Err(detail) => failed(FailureKind::Unsendable, detail),
+            Ok(built) => match tokio::time::timeout(
+                self.options.timeout,
+                exchange(
+                    self.addr,
+                    &mut self.connection,
+                    built,
+                    self.options.max_body,
+                ),
+            )
+            .await
+            {
+                Ok(outcome) => outcome,
+                Err(_) => failed(
+                    FailureKind::Timeout,
+                    format!(
+                        "no complete answer within {}",
+                        humanise(self.options.timeout)
+                    ),
+                ),
+            },
+        };
+        // After a failure the connection's state is unknown (a late answer
+        // may still arrive on it): the next request gets a new one.
+        if matches!(outcome, Outcome::Failed(_)) {
+            self.connection = None;
+        }
+        outcome
+    }
 }
 
 fn humanise(d: Duration) -> String {

@@ -6,6 +6,7 @@ pub mod assess;
 pub mod audit;
 pub mod bench;
 pub mod kb;
+pub mod parity;
 pub mod plan;
 pub mod scan;
 mod style;

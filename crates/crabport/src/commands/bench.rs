@@ -7,23 +7,21 @@
 //! that never answered, so no result is reported as one), and an HTML
 //! report that could not be written.
 
-use std::fs::File;
-use std::io::{Seek as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 
 use crabport_http::bench::{BenchOptions, TargetSource, TargetSpec};
-use crabport_http::build::{BuildStep, Plan};
 use crabport_http::load::{Mode, RunOptions};
 use crabport_http::request::Workload;
 
 use crate::ExitStatus;
 use crate::cli::{BenchArgs, BenchFormat};
+use crate::commands::services::{OutputFile, build_all, build_steps, error, target_spec};
 use crate::config::bench_defaults;
-use crate::config::{BenchConfig, BuildStepConfig, Config, parse_duration, parse_size};
-use crate::output::{ERROR_STYLE, RESET, print_report, progress, terminal_width, warn};
+use crate::config::{BenchConfig, Config, parse_duration, parse_size};
+use crate::output::{print_report, progress, terminal_width, warn};
 
 pub fn run(args: &BenchArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     crabport_http::process::install_interrupt_handler()
@@ -37,24 +35,19 @@ pub fn run(args: &BenchArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         .base_dir()
         .map_or_else(|| args.path.clone(), Path::to_path_buf);
 
-    let target = |flag: &Option<String>, configured: &Option<String>, name: &str| {
-        let (text, cwd) = match (flag, configured) {
-            (Some(t), _) => (t.clone(), std::env::current_dir().unwrap_or_default()),
-            (None, Some(t)) => (t.clone(), base.clone()),
-            (None, None) => return None,
-        };
-        Some(TargetSpec {
-            name: name.to_owned(),
-            source: if text.starts_with("http://") || text.starts_with("https://") {
-                TargetSource::Url(text)
-            } else {
-                TargetSource::Command { command: text, cwd }
-            },
-        })
-    };
     let targets: Vec<TargetSpec> = [
-        target(&args.baseline, &b.baseline, "baseline"),
-        target(&args.candidate, &b.candidate, "candidate"),
+        target_spec(
+            "baseline",
+            args.baseline.as_deref(),
+            b.baseline.as_deref(),
+            &base,
+        ),
+        target_spec(
+            "candidate",
+            args.candidate.as_deref(),
+            b.candidate.as_deref(),
+            &base,
+        ),
     ]
     .into_iter()
     .flatten()
@@ -141,23 +134,24 @@ pub fn run(args: &BenchArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         goal,
         sweep_p99_ms: args.sweep,
     };
-    let steps = build_steps(args, &config, b, &base)?;
+    let steps = build_steps(
+        &config,
+        "bench",
+        &b.build,
+        [
+            (&b.baseline, &args.baseline),
+            (&b.candidate, &args.candidate),
+        ],
+        &base,
+    )?;
 
     // Before anything slow: a report that cannot be written is known now.
     let html = args.html.as_deref().map(OutputFile::open).transpose()?;
 
     let bar = progress(0, quiet, "bench");
-    for step in &steps {
-        if args.no_build {
-            note(
-                &bar,
-                quiet,
-                &format!("build {}: skipped (--no-build)", step.target),
-            );
-        } else if let Err(e) = build(step, &bar, quiet) {
-            bar.finish_and_clear();
-            return Err(e);
-        }
+    if let Err(e) = build_all(&steps, args.no_build, &bar, quiet) {
+        bar.finish_and_clear();
+        return Err(e);
     }
     let report = crabport_http::bench::run(&targets, &workload, &options, &|step| {
         bar.set_message(step.to_owned());
@@ -198,200 +192,6 @@ pub fn run(args: &BenchArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         status = ExitStatus::Error;
     }
     Ok(status)
-}
-
-/// An error on stderr after the report was printed (the exit code says 2).
-fn error(message: &str) {
-    let _ = writeln!(anstream::stderr(), "{ERROR_STYLE}error:{RESET} {message}");
-}
-
-/// A progress line on stderr (above the progress bar), unless `--quiet`.
-fn note(bar: &indicatif::ProgressBar, quiet: bool, message: &str) {
-    if !quiet {
-        bar.suspend(|| {
-            let _ = writeln!(anstream::stderr(), "{message}");
-        });
-    }
-}
-
-/// The `[bench.build]` steps of the configured targets a flag did not
-/// replace, baseline first.
-fn build_steps(
-    args: &BenchArgs,
-    config: &Config,
-    b: &BenchConfig,
-    base: &Path,
-) -> anyhow::Result<Vec<BuildStep>> {
-    let mut steps = Vec::new();
-    for (name, build, configured, flag) in [
-        ("baseline", &b.build.baseline, &b.baseline, &args.baseline),
-        (
-            "candidate",
-            &b.build.candidate,
-            &b.candidate,
-            &args.candidate,
-        ),
-    ] {
-        let Some(build) = build else { continue };
-        if configured.is_none() {
-            return Err(config
-                .error_at(
-                    build.span(),
-                    format!("[bench.build.{name}] builds a {name}, but [bench] has no `{name}`"),
-                )
-                .into());
-        }
-        if flag.is_some() {
-            continue; // --baseline/--candidate replaced the target it builds
-        }
-        let BuildStepConfig {
-            run,
-            outputs,
-            inputs,
-        } = build.get_ref();
-        if outputs.is_empty() && !inputs.is_empty() {
-            return Err(config
-                .error_at(
-                    build.span(),
-                    format!(
-                        "[bench.build.{name}] has `inputs` but no `outputs` to compare them with"
-                    ),
-                )
-                .into());
-        }
-        steps.push(BuildStep {
-            target: name.to_owned(),
-            command: run.clone(),
-            cwd: base.to_path_buf(),
-            outputs: outputs.clone(),
-            inputs: inputs.clone(),
-        });
-    }
-    Ok(steps)
-}
-
-/// Runs one build step unless it is fresh, saying which and why.
-fn build(step: &BuildStep, bar: &indicatif::ProgressBar, quiet: bool) -> anyhow::Result<()> {
-    let target = &step.target;
-    let command = crabport_core::escape::terminal(&step.command);
-    match step.plan()? {
-        Plan::Skip { reason } => {
-            note(
-                bar,
-                quiet,
-                &format!("build {target}: fresh, skipped ({reason})"),
-            );
-            return Ok(());
-        }
-        Plan::Run { reason } => {
-            note(
-                bar,
-                quiet,
-                &format!("build {target}: `{command}` ({reason})"),
-            );
-        }
-    }
-    let built = step.run(&|line| {
-        bar.set_message(format!(
-            "build {target}: {}",
-            crabport_core::escape::terminal(line)
-        ));
-        bar.tick();
-    });
-    bar.set_message("");
-    let built = built?;
-    note(
-        bar,
-        quiet,
-        &format!(
-            "build {target}: done in {:.1} s",
-            built.elapsed.as_secs_f64()
-        ),
-    );
-    if !built.missing_outputs.is_empty() {
-        warn(
-            quiet,
-            &format!(
-                "the {target} build did not make {} (its `outputs`): it will run again next time",
-                built.missing_outputs.join(", ")
-            ),
-        );
-    }
-    Ok(())
-}
-
-/// `--html FILE`, opened for writing before the benchmark starts. Removed
-/// again if crabport created it and the run ends without writing it.
-struct OutputFile {
-    path: PathBuf,
-    file: File,
-    created: bool,
-    written: bool,
-}
-
-impl OutputFile {
-    fn open(path: &Path) -> anyhow::Result<Self> {
-        let existed = path.exists();
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .with_context(|| {
-                format!(
-                    "cannot write the HTML report to {} (checked before starting anything)",
-                    path.display()
-                )
-            })?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            file,
-            created: !existed,
-            written: false,
-        })
-    }
-
-    /// Writes `contents`; when that fails, writes them to a file in the
-    /// temporary directory instead. The error says where they went.
-    fn write(mut self, contents: &str) -> Result<(), String> {
-        let result = (|| {
-            if self.file.metadata()?.is_file() {
-                self.file.set_len(0)?;
-                self.file.rewind()?;
-            }
-            self.file.write_all(contents.as_bytes())?;
-            self.file.flush()
-        })();
-        self.written = true;
-        let Err(e) = result else {
-            return Ok(());
-        };
-        let stem = self
-            .path
-            .file_stem()
-            .map_or_else(|| "report".into(), |s| s.to_string_lossy());
-        let fallback =
-            std::env::temp_dir().join(format!("crabport-bench-{stem}-{}.html", std::process::id()));
-        let target = self.path.display();
-        Err(match std::fs::write(&fallback, contents) {
-            Ok(()) => format!(
-                "cannot write the HTML report to {target}: {e}; it was written to {} instead",
-                fallback.display()
-            ),
-            Err(e2) => format!(
-                "cannot write the HTML report to {target}: {e}, nor to {}: {e2}; the report on stdout holds the figures",
-                fallback.display()
-            ),
-        })
-    }
-}
-
-impl Drop for OutputFile {
-    fn drop(&mut self) {
-        if self.created && !self.written {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
 }
 
 /// The request file, the one URL, or the path of a URL target.

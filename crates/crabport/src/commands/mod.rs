@@ -5,8 +5,10 @@ mod audit;
 mod bench;
 mod explain;
 mod kb;
+mod parity;
 mod plan;
 mod scan;
+mod services;
 
 use crate::ExitStatus;
 use crate::cli::{Cli, Command};
@@ -19,6 +21,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitStatus> {
         Command::Assess(args) => assess::run(args, cli.quiet),
         Command::Plan(args) => plan::run(args, cli.quiet),
         Command::Bench(args) => bench::run(args, cli.quiet),
+        Command::Parity(args) => parity::run(args, cli.quiet),
         Command::Explain(args) => explain::run(args),
         Command::Kb(crate::cli::KbCommand::Check(args)) => kb::check(args, cli.quiet),
     }
