@@ -8,7 +8,8 @@
 //! path = "/logs"                        # required, starts with /
 //! weight = 3                            # default 1, > 0
 //! headers = { "x-api-key" = "k" }       # optional
-//! json = { level = "info" }             # or body = '…' (raw bytes)
+//! json = { level = "info" }             # or body = '…', or body_base64 = '…'
+//! mutates = true                        # parity: changes state (default: not GET/HEAD/OPTIONS)
 //! ```
 
 use std::collections::BTreeMap;
@@ -41,6 +42,24 @@ struct Request {
     body: Option<Vec<u8>>,
     /// `application/json` for `json = …` unless a header sets its own.
     content_type: Option<&'static str>,
+    /// `mutates = true|false` (parity replays; bench ignores it).
+    mutates: Option<bool>,
+    /// 1-based line of its `[[request]]` (1 for a request from flags).
+    line: usize,
+}
+
+/// A request of a workload as written, for tools that replay each once
+/// (`crabport parity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkloadEntry<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub headers: &'a [(String, String)],
+    pub body: Option<&'a [u8]>,
+    /// The content type crabport adds when no header sets one.
+    pub content_type: Option<&'static str>,
+    pub mutates: Option<bool>,
+    pub line: usize,
 }
 
 /// A request that cannot be built (from flags rather than a file).
@@ -75,10 +94,16 @@ impl Workload {
                 "no [[request]] table: a request file needs at least one",
             ));
         }
+        let lines = LineIndex::new(text);
         let requests = raw
             .request
             .into_iter()
-            .map(|r| r.into_inner().validate().map_err(|(span, m)| at(span, m)))
+            .map(|r| {
+                let line = lines.position(r.span().start).line;
+                r.into_inner()
+                    .validate(line)
+                    .map_err(|(span, m)| at(span, m))
+            })
             .collect::<Result<_, _>>()?;
         Ok(Self { requests })
     }
@@ -100,7 +125,22 @@ impl Workload {
                 headers: Vec::new(),
                 body: None,
                 content_type: None,
+                mutates: None,
+                line: 1,
             }],
+        })
+    }
+
+    /// Each request once, in file order, as written.
+    pub fn entries(&self) -> impl Iterator<Item = WorkloadEntry<'_>> {
+        self.requests.iter().map(|r| WorkloadEntry {
+            method: &r.route.method,
+            path: &r.route.path,
+            headers: &r.headers,
+            body: r.body.as_deref(),
+            content_type: r.content_type,
+            mutates: r.mutates,
+            line: r.line,
         })
     }
 
@@ -250,13 +290,16 @@ struct RawRequest {
     weight: Option<Spanned<i64>>,
     headers: Option<BTreeMap<String, Spanned<String>>>,
     body: Option<Spanned<String>>,
+    /// Raw bytes that are not UTF-8 (a recorded upload).
+    body_base64: Option<Spanned<String>>,
     json: Option<Spanned<toml::Value>>,
+    mutates: Option<bool>,
 }
 
 type Invalid = (Range<usize>, String);
 
 impl RawRequest {
-    fn validate(self) -> Result<Request, Invalid> {
+    fn validate(self, line: usize) -> Result<Request, Invalid> {
         let method = match &self.method {
             Some(m) => check_method(m.get_ref()).map_err(|e| (m.span(), e))?,
             None => "GET".to_owned(),
@@ -282,11 +325,28 @@ impl RawRequest {
             check_header(&name, value.get_ref()).map_err(|e| (span, e))?;
             headers.push((name, value.into_inner()));
         }
-        let (body, content_type) = match (self.body, self.json) {
+        let raw = match (self.body, self.body_base64) {
+            (Some(_), Some(b64)) => {
+                return Err((
+                    b64.span(),
+                    "set `body` or `body_base64`, not both".to_owned(),
+                ));
+            }
+            (Some(body), None) => Some(body.into_inner().into_bytes()),
+            (None, Some(b64)) => {
+                use base64::Engine as _;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64.get_ref().trim())
+                    .map_err(|e| (b64.span(), format!("`body_base64` is not base64: {e}")))?;
+                Some(bytes)
+            }
+            (None, None) => None,
+        };
+        let (body, content_type) = match (raw, self.json) {
             (Some(_), Some(json)) => {
                 return Err((json.span(), "set `body` or `json`, not both".to_owned()));
             }
-            (Some(body), None) => (Some(body.into_inner().into_bytes()), None),
+            (Some(body), None) => (Some(body), None),
             (None, Some(json)) => {
                 let span = json.span();
                 let value = toml_to_json(json.get_ref()).map_err(|e| (span.clone(), e))?;
@@ -304,6 +364,8 @@ impl RawRequest {
             headers,
             body,
             content_type,
+            mutates: self.mutates,
+            line,
         })
     }
 }
