@@ -14,6 +14,8 @@ mod assess;
 mod bench;
 #[path = "cli/cargo_toml.rs"]
 mod cargo_toml;
+#[path = "cli/parity.rs"]
+mod parity;
 #[path = "cli/plan.rs"]
 mod plan;
 #[path = "cli/scan_hostile.rs"]

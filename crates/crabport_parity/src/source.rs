@@ -95,12 +95,14 @@ fn is_token(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+type Headers = Vec<(String, String)>;
+
 /// Checks a request's parts; `Err` is the message.
 fn checked(
     method: &str,
     target: &str,
     headers: Vec<(String, String)>,
-) -> Result<(String, String, Vec<(String, String)>), String> {
+) -> Result<(String, String, Headers), String> {
     if !is_token(method) {
         return Err(format!("`{method}` is not an HTTP method"));
     }

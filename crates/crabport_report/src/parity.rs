@@ -224,13 +224,13 @@ pub fn terminal(report: &ParityReport, width: usize) -> String {
             "\n{}",
             paint(st.heading, "noise (not counted against the candidate)")
         );
-        for n in &report.noise {
+        for n in noise_summaries(report) {
             let _ = writeln!(
                 out,
                 "  {}  {}  {}",
-                t(n.route.as_deref().unwrap_or("every route")),
-                paint(st.info, &t(&place(n.part, &n.pointer))),
-                paint(st.dim, &t(&noise_evidence(n)))
+                paint(st.info, &t(&place(n.part, n.pointer))),
+                t(&n.routes),
+                paint(st.dim, &t(&n.evidence))
             );
         }
     }
@@ -268,13 +268,64 @@ pub fn terminal(report: &ParityReport, width: usize) -> String {
     out
 }
 
-fn noise_evidence(n: &NoiseField) -> String {
-    format!(
-        "{}; absorbed {} candidate difference{}",
-        n.evidence,
-        n.absorbed,
-        plural(n.absorbed)
-    )
+/// Noise of one field on many routes (a request id on every route), as
+/// one line; the JSON and the HTML keep each route's entry.
+struct NoiseSummary<'a> {
+    part: crabport_parity::compare::Part,
+    pointer: &'a str,
+    routes: String,
+    evidence: String,
+}
+
+fn noise_summaries(report: &ParityReport) -> Vec<NoiseSummary<'_>> {
+    let mut groups: Vec<Vec<&NoiseField>> = Vec::new();
+    for n in &report.noise {
+        match groups
+            .iter_mut()
+            .find(|g| g[0].part == n.part && g[0].pointer == n.pointer && g[0].source == n.source)
+        {
+            Some(g) => g.push(n),
+            None => groups.push(vec![n]),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|g| {
+            let absorbed: usize = g.iter().map(|n| n.absorbed).sum();
+            let absorbed = format!(
+                "absorbed {absorbed} candidate difference{}",
+                plural(absorbed)
+            );
+            let (routes, evidence) = if let [n] = g[..] {
+                (
+                    n.route.clone().unwrap_or_else(|| "every route".to_owned()),
+                    format!("{}; {absorbed}", n.evidence),
+                )
+            } else {
+                let names: Vec<&str> = g.iter().filter_map(|n| n.route.as_deref()).collect();
+                let shown = names.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+                let routes = if names.len() > 3 {
+                    format!("{} routes ({shown}, …)", names.len())
+                } else {
+                    shown
+                };
+                let seen: usize = g.iter().map(|n| n.seen).sum();
+                let of: usize = g.iter().map(|n| n.of).sum();
+                (
+                    routes,
+                    format!(
+                        "baseline and secondary differed on {seen} of {of} requests of these routes; {absorbed}"
+                    ),
+                )
+            };
+            NoiseSummary {
+                part: g[0].part,
+                pointer: &g[0].pointer,
+                routes,
+                evidence,
+            }
+        })
+        .collect()
 }
 
 fn write_difference(out: &mut String, st: &Styles, d: &DifferenceGroup) {
@@ -345,15 +396,14 @@ pub fn markdown(report: &ParityReport) -> String {
         }
     }
     if !report.noise.is_empty() {
-        out.push_str("\n## Noise (not counted)\n\n| route | where | evidence | absorbed |\n|---|---|---|---:|\n");
-        for n in &report.noise {
+        out.push_str("\n## Noise (not counted)\n\n| where | routes | evidence |\n|---|---|---|\n");
+        for n in noise_summaries(report) {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} |",
-                code(n.route.as_deref().unwrap_or("every route")),
-                code(&place(n.part, &n.pointer)),
-                md(&n.evidence),
-                n.absorbed
+                "| {} | {} | {} |",
+                code(&place(n.part, n.pointer)),
+                md(&n.routes),
+                md(&n.evidence)
             );
         }
     }

@@ -146,7 +146,11 @@ pub fn run(args: &BenchArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     )?;
 
     // Before anything slow: a report that cannot be written is known now.
-    let html = args.html.as_deref().map(OutputFile::open).transpose()?;
+    let html = args
+        .html
+        .as_deref()
+        .map(|p| OutputFile::open(p, "bench"))
+        .transpose()?;
 
     let bar = progress(0, quiet, "bench");
     if let Err(e) = build_all(&steps, args.no_build, &bar, quiet) {

@@ -106,7 +106,11 @@ pub fn run(args: &ParityArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             &base,
         )?
     };
-    let html = args.html.as_deref().map(OutputFile::open).transpose()?;
+    let html = args
+        .html
+        .as_deref()
+        .map(|p| OutputFile::open(p, "parity"))
+        .transpose()?;
 
     let bar = progress(0, quiet, "parity");
     if let Err(e) = build_all(&steps, args.no_build, &bar, quiet) {

@@ -139,6 +139,10 @@ pub fn build_all(
 pub fn build(step: &BuildStep, bar: &indicatif::ProgressBar, quiet: bool) -> anyhow::Result<()> {
     let target = &step.target;
     let command = crabport_core::escape::terminal(&step.command);
+    // Two crabport runs on one project (bench and parity from one CI job,
+    // or tests in parallel) must not both run `npm ci` in one directory:
+    // the second waits, then finds the outputs fresh.
+    let _lock = lock_step(step, bar, quiet);
     match step.plan()? {
         Plan::Skip { reason } => {
             note(
@@ -185,6 +189,36 @@ pub fn build(step: &BuildStep, bar: &indicatif::ProgressBar, quiet: bool) -> any
     Ok(())
 }
 
+/// An exclusive lock on a file in the temporary directory named after the
+/// step's directory and command; `None` when locking is not possible (the
+/// build then runs unguarded, as it would without crabport).
+fn lock_step(step: &BuildStep, bar: &indicatif::ProgressBar, quiet: bool) -> Option<File> {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::hash::DefaultHasher::new();
+    step.cwd
+        .canonicalize()
+        .unwrap_or_else(|_| step.cwd.clone())
+        .hash(&mut hasher);
+    step.command.hash(&mut hasher);
+    let path = std::env::temp_dir().join(format!("crabport-build-{:016x}.lock", hasher.finish()));
+    let file = File::create(path).ok()?;
+    match file.try_lock() {
+        Ok(()) => Some(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            note(
+                bar,
+                quiet,
+                &format!(
+                    "build {}: waiting for another crabport building it",
+                    step.target
+                ),
+            );
+            file.lock().ok().map(|()| file)
+        }
+        Err(std::fs::TryLockError::Error(_)) => None,
+    }
+}
+
 /// `--html FILE`, opened for writing before the benchmark starts. Removed
 /// again if crabport created it and the run ends without writing it.
 pub struct OutputFile {
@@ -192,10 +226,12 @@ pub struct OutputFile {
     file: File,
     created: bool,
     written: bool,
+    /// The command writing it (`bench`), in the fallback file's name.
+    command: &'static str,
 }
 
 impl OutputFile {
-    pub fn open(path: &Path) -> anyhow::Result<Self> {
+    pub fn open(path: &Path, command: &'static str) -> anyhow::Result<Self> {
         let existed = path.exists();
         let file = std::fs::OpenOptions::new()
             .write(true)
@@ -213,6 +249,7 @@ impl OutputFile {
             file,
             created: !existed,
             written: false,
+            command,
         })
     }
 
@@ -235,8 +272,11 @@ impl OutputFile {
             .path
             .file_stem()
             .map_or_else(|| "report".into(), |s| s.to_string_lossy());
-        let fallback =
-            std::env::temp_dir().join(format!("crabport-bench-{stem}-{}.html", std::process::id()));
+        let fallback = std::env::temp_dir().join(format!(
+            "crabport-{}-{stem}-{}.html",
+            self.command,
+            std::process::id()
+        ));
         let target = self.path.display();
         Err(match std::fs::write(&fallback, contents) {
             Ok(()) => format!(

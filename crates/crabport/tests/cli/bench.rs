@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{crabport, example};
 
 /// Processes whose command line contains `needle`, other than this test's.
-fn processes_matching(needle: &str) -> Vec<String> {
+pub(crate) fn processes_matching(needle: &str) -> Vec<String> {
     let mut found = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return found;

@@ -1,7 +1,7 @@
 //! metrics-service, the Rust port of `examples/metrics-service` (express).
 //!
 //! Same routes, status codes, JSON bodies and headers as the Node service;
-//! `scripts/parity.sh` checks them side by side. Start it with
+//! `crabport parity examples/metrics-service` checks them side by side. Start it with
 //! `cargo run --release -p metrics-service -- --port 3001` (or `PORT=3001`).
 
 mod body;

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)]
 //! The real binary on a free port, driven over HTTP. Expected bodies are what
-//! the Node service answers to the same requests (see `scripts/parity.sh`,
-//! which checks the two side by side).
+//! the Node service answers to the same requests (`crabport parity
+//! examples/metrics-service` checks the two side by side).
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
