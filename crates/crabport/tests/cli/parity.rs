@@ -329,11 +329,11 @@ fn junit_has_one_case_per_route_and_markdown_a_row_per_route() {
     assert_eq!(code, Some(1), "{stderr}");
     for route in ["GET /users/:id", "GET /health", "POST /nope"] {
         assert!(
-            markdown.contains(&format!("| {route} |")),
+            markdown.contains(&format!("| `{route}` |")),
             "{route}: {markdown}"
         );
     }
-    assert!(markdown.contains("`/items/1/price`"), "{markdown}");
+    assert!(markdown.contains("`body /items/1/price`"), "{markdown}");
 }
 
 #[test]
