@@ -26,6 +26,33 @@ use serde_json::Value;
 /// from the wall clock.
 const RECORDED_AT: &str = include_str!("fixtures/index-cache/RECORDED_AT").trim_ascii_end();
 
+/// The DOM of a local HTML file after headless Chromium has loaded it.
+/// Chromium is required: the HTML reports are checked in a real browser.
+fn rendered_dom(html: &Path) -> String {
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .expect(
+            "the HTML test renders in a real Chromium: apt-get install chromium (.ci/run does)",
+        );
+    let dom = std::process::Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
+        .arg(
+            format!("file://{}", html.display())
+                .replace(' ', "%20")
+                .replace('<', "%3C")
+                .replace('>', "%3E"),
+        )
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&dom.stdout).into_owned()
+}
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")

@@ -95,19 +95,9 @@ pub fn run(
     let mut live: Vec<Live> = Vec::new();
     let outcome = run_started(targets, workload, options, progress, &mut live);
     // Stop every target whatever happened; report the first problem.
-    let mut stop_error = None;
-    for l in &mut live {
-        if let Some(p) = l.process.take()
-            && let Err(e) = p.stop()
-            && stop_error.is_none()
-        {
-            stop_error = Some(e);
-        }
-    }
+    let stopped = targets::stop_all(live.iter_mut().filter_map(|l| l.process.take()));
     let report = outcome?;
-    if let Some(e) = stop_error {
-        return Err(e.into());
-    }
+    stopped?;
     Ok(report)
 }
 

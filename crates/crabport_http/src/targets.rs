@@ -96,15 +96,24 @@ impl TargetSpec {
     }
 }
 
-impl Live {
-    /// Stops a started process (SIGTERM, then SIGKILL after the grace).
-    ///
-    /// # Errors
-    /// Processes of the tree that survived SIGKILL.
-    pub fn stop(mut self) -> Result<Option<process::StopReport>, ProcessError> {
-        self.process.take().map(process::Target::stop).transpose()
+/// Stops every process, all of them even when one fails to stop; the
+/// first failure is the error.
+///
+/// # Errors
+/// Processes of a tree that survived SIGKILL.
+pub fn stop_all(processes: impl IntoIterator<Item = process::Target>) -> Result<(), ProcessError> {
+    let mut first = None;
+    for p in processes {
+        if let Err(e) = p.stop()
+            && first.is_none()
+        {
+            first = Some(e);
+        }
     }
+    first.map_or(Ok(()), Err)
+}
 
+impl Live {
     /// An error when a started process has died.
     ///
     /// # Errors

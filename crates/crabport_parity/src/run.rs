@@ -97,18 +97,9 @@ pub fn run(
         None => replay_all(&mut live, targets, requests, routes, options, progress),
     };
     progress(Event::Stopping);
-    let mut stop_error = None;
-    for l in live {
-        if let Err(e) = l.stop()
-            && stop_error.is_none()
-        {
-            stop_error = Some(e);
-        }
-    }
+    let stopped = crabport_http::targets::stop_all(live.into_iter().filter_map(|l| l.process));
     let report = outcome?;
-    if let Some(e) = stop_error {
-        return Err(e.into());
-    }
+    stopped?;
     Ok(report)
 }
 
