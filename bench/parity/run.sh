@@ -47,13 +47,13 @@ require("fs").writeFileSync(process.argv[2], JSON.stringify({ log: { version: "1
 ' "$entries" "$work/large.har"
 echo "HAR: $entries entries, $(du -h "$work/large.har" | cut -f1)"
 
-run() { # label args… → one line of figures
-  local label="$1"
-  shift
+run() { # label candidate-variant args… → one line of figures
+  local label="$1" variant="$2"
+  shift 2
   /usr/bin/time -f "%e %U %S %M" -o "$work/time" \
-    "$bin" parity "$work" --baseline "node server.js" --candidate "node server.js" \
+    "$bin" parity "$work" --baseline "node $work/server.js" --candidate "node $work/server.js $variant" \
     --format json -q "$@" > "$work/report.json" || true
-  read -r wall user sys kb < "$work/time"
+  read -r wall user sys kb < <(tail -1 "$work/time") # after "Command exited with …" on exit 1
   node -e '
 const r = require(process.argv[1]);
 const [label, wall, user, sys, kb] = process.argv.slice(2);
@@ -62,7 +62,10 @@ console.log(`${label}: ${t.requests} requests in ${wall} s = ${(t.requests / wal
 ' "$work/report.json" "$label" "$wall" "$user" "$sys" "$kb"
 }
 
-run "large HAR" --har "$work/large.har"
+run "large HAR" same --har "$work/large.har"
 
 printf '{"v":1,"method":"GET","target":"/big","headers":[]}\n{"v":1,"method":"GET","target":"/big","headers":[]}\n' > "$work/big.jsonl"
-BIG_MB="$body_mb" run "${body_mb} MB JSON body ×2" --requests "$work/big.jsonl" --max-body "$((body_mb * 2))MiB"
+export BIG_MB="$body_mb"
+run "${body_mb} MB JSON body ×2, same bytes" same --requests "$work/big.jsonl" --max-body "$((body_mb * 2))MiB"
+run "${body_mb} MB JSON body ×2, one field differs (both parsed)" changed --requests "$work/big.jsonl" --max-body "$((body_mb * 2))MiB"
+echo "(peak RSS includes the three answers crabport holds per request: $((body_mb * 3)) MB)"

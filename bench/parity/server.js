@@ -1,6 +1,7 @@
 // The target of bench/parity/run.sh: JSON answers with a fresh id each
 // (noise the secondary reveals), and /big, a BIG_MB-megabyte document of
-// nested objects and numbers, built once.
+// nested objects and numbers, built once; `node server.js changed` flips
+// one field in it.
 const http = require("http"), crypto = require("crypto");
 const mb = Number(process.env.BIG_MB || 50);
 let big = null;
@@ -14,6 +15,9 @@ const bigBody = () => {
     size += item.length + 1;
     i++;
   }
+  // `changed`: the port's one wrong field, so the bodies differ and both
+  // are parsed (identical bytes are equal without parsing).
+  if (process.argv[2] === "changed") parts[parts.length - 1] = parts[parts.length - 1].replace('"ok":true', '"ok":false');
   return (big = Buffer.from(`{"items":[${parts.join(",")}]}`));
 };
 http.createServer((q, s) => {
