@@ -17,7 +17,7 @@ use crabport_parity::analysis::{Ignore, IgnoreTarget};
 use crabport_parity::compare::{CompareOptions, Part, PointerPattern, Unordered};
 use crabport_parity::exchange::Request;
 use crabport_parity::replay::ReplayOptions;
-use crabport_parity::report::{NoiseSource, ParityReport};
+use crabport_parity::report::{NoiseField, NoiseSource, ParityReport};
 use crabport_parity::route::RouteMatcher;
 use crabport_parity::run::{Event, ParityOptions, Targets};
 
@@ -395,11 +395,41 @@ fn write_ignores(config: &Config, dir: &Path, report: &ParityReport) -> anyhow::
     let quote = |s: &str| toml::Value::String(s.to_owned()).to_string();
     let mut added = 0;
     let mut skipped_status = 0;
+    // A field that is noise on every route (a request id) is one rule for
+    // every route, not one per route.
+    let mut fields: Vec<(&NoiseField, usize)> = Vec::new();
     for n in report
         .noise
         .iter()
         .filter(|n| n.source == NoiseSource::Secondary)
     {
+        match fields
+            .iter_mut()
+            .find(|(f, _)| f.part == n.part && f.pointer == n.pointer)
+        {
+            Some((_, routes)) => *routes += 1,
+            None => fields.push((n, 1)),
+        }
+    }
+    let everywhere = |n: &NoiseField| {
+        report.routes.len() > 1
+            && fields.iter().any(|(f, routes)| {
+                f.part == n.part && f.pointer == n.pointer && *routes == report.routes.len()
+            })
+    };
+    let mut written: Vec<(Part, &str)> = Vec::new();
+    for n in report
+        .noise
+        .iter()
+        .filter(|n| n.source == NoiseSource::Secondary)
+    {
+        let all_routes = everywhere(n);
+        if all_routes {
+            if written.contains(&(n.part, n.pointer.as_str())) {
+                continue;
+            }
+            written.push((n.part, n.pointer.as_str()));
+        }
         let key = match n.part {
             Part::Body => format!("pointer = {}", quote(&n.pointer)),
             Part::Header => format!(
@@ -414,8 +444,19 @@ fn write_ignores(config: &Config, dir: &Path, report: &ParityReport) -> anyhow::
         let route = n
             .route
             .as_deref()
+            .filter(|_| !all_routes)
             .map(|r| format!("route = {}\n", quote(r)))
             .unwrap_or_default();
+        let reason = if all_routes {
+            format!(
+                "noise on all {} routes: the baseline and the secondary differed here (e.g. on {}: {})",
+                report.routes.len(),
+                n.route.as_deref().unwrap_or("every route"),
+                n.evidence
+            )
+        } else {
+            format!("noise: {}", n.evidence)
+        };
         if text.contains(&format!("{route}{key}\n")) {
             continue;
         }
@@ -424,7 +465,7 @@ fn write_ignores(config: &Config, dir: &Path, report: &ParityReport) -> anyhow::
         }
         text.push_str(&format!(
             "\n[[parity.ignore]]\n{route}{key}\nreason = {}\n",
-            quote(&format!("noise: {}", n.evidence))
+            quote(&reason)
         ));
         added += 1;
     }

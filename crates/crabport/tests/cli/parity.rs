@@ -18,6 +18,7 @@ const variant = process.argv[2];
 let seen = 0;
 http.createServer((q, s) => {
   q.resume();
+  s.setHeader("x-request-id", crypto.randomUUID()); // compared only when asked
   q.on("end", () => {
     const url = new URL(q.url, "http://localhost");
     const user = url.pathname.match(/^\/users\/(\d+)$/);
@@ -266,6 +267,43 @@ fn write_ignores_commits_the_noise_and_the_next_run_applies_it_without_a_seconda
     assert_eq!(
         std::fs::read_to_string(dir.path().join("crabport.toml")).unwrap(),
         before
+    );
+}
+
+#[test]
+fn noise_on_every_route_is_written_as_one_rule_for_every_route() {
+    let dir = project("baseline", "");
+    let (code, _, stderr) =
+        parity_json(dir.path(), &["--header", "x-request-id", "--write-ignores"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let config = std::fs::read_to_string(dir.path().join("crabport.toml")).unwrap();
+    let parsed: toml::Table = toml::from_str(&config).unwrap();
+    let rules = parsed["parity"]["ignore"].as_array().unwrap();
+    let header: Vec<_> = rules.iter().filter(|r| r.get("header").is_some()).collect();
+    assert_eq!(header.len(), 1, "{config}");
+    assert_eq!(header[0]["header"].as_str(), Some("x-request-id"));
+    assert!(header[0].get("route").is_none(), "{config}");
+    assert!(
+        header[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("all 3 routes"),
+        "{config}"
+    );
+    // The body field is noise on one route only: its rule stays on it.
+    let body: Vec<_> = rules
+        .iter()
+        .filter(|r| r.get("pointer").is_some())
+        .collect();
+    assert_eq!(body.len(), 1, "{config}");
+    assert_eq!(body[0]["route"].as_str(), Some("GET /users/:id"));
+
+    let (code, report, stderr) =
+        parity_json(dir.path(), &["--header", "x-request-id", "--no-secondary"]);
+    assert_eq!(
+        code,
+        Some(0),
+        "the rules cover it without a secondary: {report:#}\n{stderr}"
     );
 }
 
