@@ -33,7 +33,8 @@ pub enum IgnoreTarget {
 }
 
 impl Ignore {
-    fn covers(&self, route: &str, d: &Difference) -> bool {
+    /// Whether this rule ignores `d` on `route`.
+    pub fn covers(&self, route: &str, d: &Difference) -> bool {
         if self.route.as_deref().is_some_and(|r| r != route) {
             return false;
         }

@@ -342,7 +342,7 @@ fn check_percent(v: f64) -> Result<f64, String> {
 }
 
 /// `[[parity.ignore]]`: each names a `pointer` or a `header`, not both.
-fn ignores(p: &ParityConfig, config: &Config) -> anyhow::Result<Vec<Ignore>> {
+pub(crate) fn ignores(p: &ParityConfig, config: &Config) -> anyhow::Result<Vec<Ignore>> {
     let mut rules = Vec::new();
     for rule in &p.ignore {
         let at = |message: String| config.error_at(rule.span(), message);
