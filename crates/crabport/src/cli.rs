@@ -40,6 +40,8 @@ pub enum Command {
     Bench(Box<BenchArgs>),
     /// Replay requests against the Node service and its port and compare the answers, noise subtracted, route by route.
     Parity(Box<ParityArgs>),
+    /// Serve as a strangler-fig reverse proxy: each route to Node or Rust as crabport.routes.toml says, with shadow comparison and fallback.
+    Proxy(Box<ProxyArgs>),
     /// Print the documentation of a scan rule, status, gap kind, crate state or finding code.
     Explain(ExplainArgs),
     /// Maintain the npm → crate knowledge base.
@@ -384,6 +386,83 @@ pub struct ParityArgs {
     /// Also write a self-contained HTML report with side-by-side differences.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ProxyArgs {
+    /// The service directory: its crabport.routes.toml says where each route goes (unknown routes go to Node), its crabport.toml's [[parity.ignore]] rules apply to shadow comparisons.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Where to listen; an address that is not loopback needs --allow-remote.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// The Node service: the URL of a running instance (http://127.0.0.1:3000).
+    #[arg(long, value_name = "URL")]
+    pub baseline: String,
+
+    /// The Rust port: the URL of a running instance.
+    #[arg(long, value_name = "URL")]
+    pub candidate: String,
+
+    /// Keep each client on one side of a canary by this request header or cookie [default: the client address].
+    #[arg(long, value_name = "NAME")]
+    pub sticky: Option<String>,
+
+    /// Shadow this route ("GET /users/:id"): serve from its primary, send a copy to the other side and compare (repeatable) [default: routes in state ported or parity].
+    #[arg(long, value_name = "ROUTE")]
+    pub shadow: Vec<String>,
+
+    /// Shadow every route.
+    #[arg(long, conflicts_with = "no_shadow")]
+    pub shadow_all: bool,
+
+    /// Shadow no route.
+    #[arg(long)]
+    pub no_shadow: bool,
+
+    /// Copy requests that change state too (only when the shadow side writes nowhere the primary reads).
+    #[arg(long)]
+    pub shadow_mutating: bool,
+
+    /// Shadow copies in flight at once; more are dropped and counted.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub shadow_concurrency: usize,
+
+    /// Also compare this response header in shadow comparisons (repeatable).
+    #[arg(long = "header", value_name = "NAME")]
+    pub headers: Vec<String>,
+
+    /// An upstream that has not answered after this long has failed (and an idempotent Rust request is retried on Node).
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub timeout: String,
+
+    /// Request bodies buffered for a fallback, a shadow or a recording, and answers buffered for a shadow comparison, at most this long.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB")]
+    pub max_body: String,
+
+    /// Append every request to FILE (crabport's JSONL, which `crabport parity --requests` replays).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+
+    /// Header whose value is replaced by [redacted] in the recording (repeatable) [default: authorization, cookie].
+    #[arg(long, value_name = "NAME")]
+    pub redact: Vec<String>,
+
+    /// Allow listening on, and upstreams at, addresses that are not loopback.
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// The summary printed on exit (Ctrl-C or SIGTERM).
+    #[arg(long, value_enum, default_value_t = ProxyFormat::Terminal)]
+    pub format: ProxyFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProxyFormat {
+    Terminal,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

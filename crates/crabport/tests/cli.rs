@@ -18,6 +18,8 @@ mod cargo_toml;
 mod parity;
 #[path = "cli/plan.rs"]
 mod plan;
+#[path = "cli/proxy.rs"]
+mod proxy;
 #[path = "cli/scan_hostile.rs"]
 mod scan_hostile;
 use serde_json::Value;

@@ -435,10 +435,26 @@ fn p99(samples: &mut [f64]) -> Option<f64> {
     Some(samples[i.saturating_sub(1).min(samples.len() - 1)])
 }
 
+impl RoutingHandle {
+    /// The figures so far, as the summary will show them.
+    pub fn stats(&self) -> Vec<RouteStats> {
+        self.0.route_stats()
+    }
+}
+
 impl Shared {
     fn summary(&self, listen: String) -> Summary {
+        Summary {
+            schema_version: 1,
+            listen,
+            routes: self.route_stats(),
+            recorded: self.recorded.load(std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    fn route_stats(&self) -> Vec<RouteStats> {
         let stats = self.stats.lock().map(|s| s.clone()).unwrap_or_default();
-        let routes = stats
+        stats
             .into_values()
             .map(|mut r| {
                 let [node, rust] = &mut r.latencies;
@@ -453,13 +469,7 @@ impl Shared {
                 sh.parity = parity;
                 r
             })
-            .collect();
-        Summary {
-            schema_version: 1,
-            listen,
-            routes,
-            recorded: self.recorded.load(std::sync::atomic::Ordering::Relaxed),
-        }
+            .collect()
     }
 
     fn count(&self, route: &str, f: impl FnOnce(&mut RouteStats)) {

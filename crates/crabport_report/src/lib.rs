@@ -8,6 +8,7 @@ pub mod bench;
 pub mod kb;
 pub mod parity;
 pub mod plan;
+pub mod proxy;
 pub mod scan;
 mod style;
 pub mod table;

@@ -7,6 +7,7 @@ mod explain;
 mod kb;
 mod parity;
 mod plan;
+mod proxy;
 mod scan;
 mod services;
 
@@ -22,6 +23,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitStatus> {
         Command::Plan(args) => plan::run(args, cli.quiet),
         Command::Bench(args) => bench::run(args, cli.quiet),
         Command::Parity(args) => parity::run(args, cli.quiet),
+        Command::Proxy(args) => proxy::run(args, cli.quiet),
         Command::Explain(args) => explain::run(args),
         Command::Kb(crate::cli::KbCommand::Check(args)) => kb::check(args, cli.quiet),
     }
