@@ -95,6 +95,8 @@ pub struct ShadowConfig {
     /// Copy non-idempotent requests too (only when the shadow side writes
     /// nowhere the primary reads).
     pub mutating: bool,
+    /// Shadow routes the table does not list too (`--shadow-all`).
+    pub unknown_routes: bool,
     pub compare: CompareOptions,
     pub ignores: Vec<Ignore>,
 }
@@ -104,6 +106,7 @@ impl Default for ShadowConfig {
         Self {
             concurrency: 32,
             mutating: false,
+            unknown_routes: false,
             compare: CompareOptions::default(),
             ignores: Vec::new(),
         }
@@ -149,9 +152,10 @@ pub struct RouteStats {
     pub errors: u64,
     /// Rust failed an idempotent request and Node answered it.
     pub fallbacks: u64,
-    /// Latency of answered requests' heads, per side, for the summary.
+    /// Latency of answered requests, per side, in µs: bounded memory
+    /// however long the proxy runs.
     #[serde(skip)]
-    latencies: [Vec<f64>; 2],
+    latencies: [Option<hdrhistogram::Histogram<u64>>; 2],
     pub p99_ms: P99,
     pub shadow: ShadowStats,
 }
@@ -421,18 +425,22 @@ impl Proxy {
     }
 }
 
-fn p99(samples: &mut [f64]) -> Option<f64> {
-    if samples.is_empty() {
-        return None;
+impl RouteStats {
+    fn answered(&mut self, side: Side, started: Instant) {
+        match side {
+            Side::Node => self.node += 1,
+            Side::Rust => self.rust += 1,
+        }
+        let slot = &mut self.latencies[side as usize];
+        // 1 µs to an hour at 2 significant digits: a few KiB per side.
+        if slot.is_none() {
+            *slot = hdrhistogram::Histogram::new_with_bounds(1, 3_600_000_000, 2).ok();
+        }
+        if let Some(h) = slot {
+            let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            h.saturating_record(micros.max(1));
+        }
     }
-    samples.sort_by(f64::total_cmp);
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
-    let i = ((samples.len() as f64) * 0.99).ceil() as usize;
-    Some(samples[i.saturating_sub(1).min(samples.len() - 1)])
 }
 
 impl RoutingHandle {
@@ -457,10 +465,13 @@ impl Shared {
         stats
             .into_values()
             .map(|mut r| {
-                let [node, rust] = &mut r.latencies;
+                let p99 = |h: &Option<hdrhistogram::Histogram<u64>>| {
+                    #[allow(clippy::cast_precision_loss)] // µs, far below 2^52
+                    h.as_ref().map(|h| h.value_at_quantile(0.99) as f64 / 1e3)
+                };
                 r.p99_ms = P99 {
-                    node: p99(node),
-                    rust: p99(rust),
+                    node: p99(&r.latencies[0]),
+                    rust: p99(&r.latencies[1]),
                 };
                 let sh = &mut r.shadow;
                 let judged = sh.compared + sh.failed;
@@ -521,7 +532,7 @@ impl Shared {
         let (placement, shadow) = routing
             .as_ref()
             .and_then(|r| r.rules.get(&route).copied())
-            .unwrap_or((Placement::Node, false));
+            .unwrap_or((Placement::Node, self.config.shadow.unknown_routes));
         let shadow = shadow && (self.config.shadow.mutating || idempotent(req.method()));
         let side = self.side_for(placement, &req, client);
         self.count(&route, |s| s.requests += 1);
@@ -575,16 +586,9 @@ impl Shared {
             outcome = attempt(Side::Node).await;
             self.count(&route, |s| s.fallbacks += 1);
         }
-        let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
         let response = match outcome {
             Ok(r) if shadow => {
-                self.count(&route, |s| {
-                    match served_by {
-                        Side::Node => s.node += 1,
-                        Side::Rust => s.rust += 1,
-                    }
-                    s.latencies[served_by as usize].push(elapsed_ms);
-                });
+                self.count(&route, |s| s.answered(served_by, started));
                 let copy = ShadowCopy {
                     route: route.clone(),
                     method: parts.method.clone(),
@@ -595,13 +599,7 @@ impl Shared {
                 self.answer_and_shadow(r, served_by, copy).await
             }
             Ok(mut r) => {
-                self.count(&route, |s| {
-                    match served_by {
-                        Side::Node => s.node += 1,
-                        Side::Rust => s.rust += 1,
-                    }
-                    s.latencies[served_by as usize].push(elapsed_ms);
-                });
+                self.count(&route, |s| s.answered(served_by, started));
                 strip_hop_by_hop(r.headers_mut());
                 r.map(http_body_util::BodyExt::boxed)
             }

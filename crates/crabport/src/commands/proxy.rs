@@ -92,6 +92,7 @@ pub fn run(args: &ProxyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         shadow: ShadowConfig {
             concurrency: args.shadow_concurrency,
             mutating: args.shadow_mutating,
+            unknown_routes: args.shadow_all,
             compare: CompareOptions {
                 headers,
                 unordered: Vec::new(),

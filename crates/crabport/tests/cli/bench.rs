@@ -11,6 +11,34 @@ use serde_json::Value;
 
 use super::{crabport, example};
 
+/// Set on the crabport a test runs (`.env(RUN_MARKER, name)`): every
+/// process it starts inherits it, so a test finds what it left behind and
+/// not what a test running beside it started from the same example.
+pub(crate) const RUN_MARKER: &str = "CRABPORT_TEST_RUN";
+
+/// Processes started under `RUN_MARKER=name`, with their command lines.
+pub(crate) fn processes_of_run(name: &str) -> Vec<String> {
+    let marker = format!("{RUN_MARKER}={name}").into_bytes();
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Ok(environ) = std::fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        if environ.split(|b| *b == 0).any(|v| v == marker.as_slice()) {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            found.push(format!(
+                "{}: {}",
+                entry.file_name().to_string_lossy(),
+                String::from_utf8_lossy(&cmdline).replace('\0', " ")
+            ));
+        }
+    }
+    found
+}
+
 /// Processes whose command line contains `needle`, other than this test's.
 pub(crate) fn processes_matching(needle: &str) -> Vec<String> {
     let mut found = Vec::new();
@@ -38,6 +66,7 @@ fn bench_of_the_example_measures_both_targets_and_leaves_nothing_behind() {
     // No preparation: [bench.build] of the example builds both sides
     // (npm ci && npm run build when dist/ is missing or stale, cargo build).
     let out = crabport()
+        .env(RUN_MARKER, "bench-example")
         .arg("bench")
         .arg(example())
         .args([
@@ -118,10 +147,8 @@ fn bench_of_the_example_measures_both_targets_and_leaves_nothing_behind() {
         Some(if report["goal"]["met"] == true { 0 } else { 1 })
     );
 
-    let left = processes_matching("dist/server.js");
-    assert!(left.is_empty(), "Node service left running: {left:?}");
-    let left = processes_matching("release/metrics-service");
-    assert!(left.is_empty(), "Rust port left running: {left:?}");
+    let left = processes_of_run("bench-example");
+    assert!(left.is_empty(), "left running: {left:?}");
 }
 
 /// `crabport bench` with short rounds from the temporary directory:

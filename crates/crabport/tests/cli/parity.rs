@@ -80,6 +80,22 @@ fn parity(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
+/// `parity_json` of a run marked for [`super::bench::processes_of_run`].
+fn parity_json_env(dir: &Path, run: &str) -> (Option<i32>, Value, String) {
+    let out = crabport()
+        .env(super::bench::RUN_MARKER, run)
+        .arg("parity")
+        .arg(dir)
+        .args(["--format", "json"])
+        .timeout(Duration::from_secs(900))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}); stderr: {stderr}"));
+    (out.status.code(), report, stderr)
+}
+
 fn parity_json(dir: &Path, args: &[&str]) -> (Option<i32>, Value, String) {
     let mut all = vec!["--format", "json"];
     all.extend_from_slice(args);
@@ -122,7 +138,7 @@ fn the_example_port_answers_like_the_node_service() {
     // As a user runs it: [bench.build] builds both sides, [parity] names
     // the 131 requests; the secondary Node instance shows the generated
     // x-request-id to be noise.
-    let (code, report, stderr) = parity_json(&example(), &[]);
+    let (code, report, stderr) = parity_json_env(&example(), "parity-example");
     assert_eq!(code, Some(0), "{report:#}\n{stderr}");
     assert_eq!(report["total"]["requests"], 131, "{report:#}");
     assert_eq!(report["total"]["different"], 0, "{report:#}");
@@ -146,8 +162,8 @@ fn the_example_port_answers_like_the_node_service() {
         (&Value::from(1), &Value::from(0)),
         "{snapshot}"
     );
-    assert!(super::bench::processes_matching("dist/server.js").is_empty());
-    assert!(super::bench::processes_matching("release/metrics-service").is_empty());
+    let left = super::bench::processes_of_run("parity-example");
+    assert!(left.is_empty(), "left running: {left:?}");
 }
 
 #[test]
