@@ -860,40 +860,33 @@ impl<'a> Walk<'a, '_> {
                 Some(items(be.len())),
                 Some(items(ce.len())),
             );
-        } else {
-            // Same elements, other order: one difference, not one per element.
-            let mut found = Vec::new();
-            let differs = be.iter().zip(&ce).any(|(&x, &y)| {
-                let mut probe = Walk {
-                    b: self.b,
-                    c: self.c,
-                    options: self.options,
-                    path: Vec::new(),
-                    out: &mut found,
-                };
-                probe.value(x, y);
-                !found.is_empty()
-            });
-            if !differs {
-                return;
-            }
-            let mut left: Vec<u64> = be.iter().map(|&e| self.b.canonical_hash(e)).collect();
-            let mut right: Vec<u64> = ce.iter().map(|&e| self.c.canonical_hash(e)).collect();
-            left.sort_unstable();
-            right.sort_unstable();
-            if left == right && be.len() > 1 {
-                self.emit(
-                    Kind::Order,
-                    Some(self.b.render(bi)),
-                    Some(self.c.render(ci)),
-                );
-                return;
-            }
         }
+        let mark = self.out.len();
         for (n, (&x, &y)) in be.iter().zip(&ce).enumerate() {
             self.path.push(Segment::Index(n));
             self.value(x, y);
             self.path.pop();
+        }
+        if self.out.len() == mark || be.len() != ce.len() || be.len() < 2 {
+            return;
+        }
+        // The same elements in another order: one difference, not one per
+        // element. Elements equal as JavaScript reads them, position by
+        // position, differ by format, not by order.
+        let mut left: Vec<u64> = be.iter().map(|&e| self.b.canonical_hash(e)).collect();
+        let mut right: Vec<u64> = ce.iter().map(|&e| self.c.canonical_hash(e)).collect();
+        if left == right {
+            return;
+        }
+        left.sort_unstable();
+        right.sort_unstable();
+        if left == right {
+            self.out.truncate(mark);
+            self.emit(
+                Kind::Order,
+                Some(self.b.render(bi)),
+                Some(self.c.render(ci)),
+            );
         }
     }
 
@@ -1207,6 +1200,11 @@ mod tests {
         assert_eq!(
             diff("[1,2,3]", "[3,2,1]"),
             one("", Kind::Order, "[1,2,3]", "[3,2,1]")
+        );
+        assert_eq!(
+            diff("[1,2]", "[1.0,2]"),
+            one("/0", Kind::NumberFormat, "1", "1.0"),
+            "equal in place as JavaScript reads them: a format, not an order"
         );
         assert_eq!(
             diff("[1,2,3]", "[1,5]"),
