@@ -24,8 +24,7 @@ use std::hash::{Hash as _, Hasher as _};
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::RwLock;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -36,7 +35,8 @@ use crabport_parity::exchange::{
 };
 use crabport_parity::route::RouteMatcher;
 use crabport_parity::source::{RecordExtra, write_record};
-use crabport_plan::table::{State, TableEntry};
+use crabport_plan::emit::Target;
+use crabport_plan::table::{DEFAULT_CANARY_PERCENT, State, TableEntry};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri};
 use http_body_util::combinators::BoxBody;
@@ -66,13 +66,15 @@ pub enum Placement {
 }
 
 impl Placement {
-    /// As the route table's state says (a canary without a percentage: 10%,
-    /// the table's default).
+    /// As the route table's state says, with the table's own default share
+    /// for a canary that names none.
     pub fn of(entry: &TableEntry) -> Self {
-        match entry.state {
-            State::Canary => Placement::Canary(entry.canary_percent.unwrap_or(10)),
-            State::Rust | State::NodeRemoved => Placement::Rust,
-            State::Node | State::Ported | State::Parity => Placement::Node,
+        match (entry.state, entry.state.target()) {
+            (State::Canary, _) => {
+                Placement::Canary(entry.canary_percent.unwrap_or(DEFAULT_CANARY_PERCENT))
+            }
+            (_, Target::Rust) => Placement::Rust,
+            (_, Target::Node) => Placement::Node,
         }
     }
 }
