@@ -271,27 +271,7 @@ fn options(
         (None, Some(v)) => check_percent(*v.get_ref()).map_err(|e| config.error_at(v.span(), e))?,
         (None, None) => parity_defaults::MIN_PARITY_PERCENT / 100.0,
     };
-    let mut headers: Vec<String> = p
-        .headers
-        .iter()
-        .chain(&args.headers)
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    headers.sort();
-    headers.dedup();
-    let unordered = p
-        .unordered
-        .iter()
-        .map(|u| {
-            let pointer = PointerPattern::parse(&u.get_ref().pointer)
-                .map_err(|e| config.error_at(u.span(), format!("[[parity.unordered]]: {e}")))?;
-            Ok(Unordered {
-                pointer,
-                key: u.get_ref().key.clone(),
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let ignores = ignores(p, config)?;
+    let (compare, ignores) = comparison(p, config, &args.headers)?;
     let mut sources: Vec<PathBuf> = Vec::new();
     for r in requests {
         if !sources.contains(&r.origin.file) {
@@ -325,7 +305,7 @@ fn options(
                 Some(text) => parse_size(text).map_err(|e| anyhow!("--max-body: {e}"))?,
             },
         },
-        compare: CompareOptions { headers, unordered },
+        compare,
         ignores,
         min_parity,
         sources,
@@ -341,8 +321,33 @@ fn check_percent(v: f64) -> Result<f64, String> {
     }
 }
 
+/// How answers are compared, for parity and for the proxy's shadow
+/// copies alike: `[parity] headers` and `extra_headers` (flags) on top of
+/// the defaults, `[[parity.unordered]]` arrays, `[[parity.ignore]]` rules.
+pub(crate) fn comparison(
+    p: &ParityConfig,
+    config: &Config,
+    extra_headers: &[String],
+) -> anyhow::Result<(CompareOptions, Vec<Ignore>)> {
+    // compare::compared_headers normalises, sorts and dedups them.
+    let headers = p.headers.iter().chain(extra_headers).cloned().collect();
+    let unordered = p
+        .unordered
+        .iter()
+        .map(|u| {
+            let pointer = PointerPattern::parse(&u.get_ref().pointer)
+                .map_err(|e| config.error_at(u.span(), format!("[[parity.unordered]]: {e}")))?;
+            Ok(Unordered {
+                pointer,
+                key: u.get_ref().key.clone(),
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((CompareOptions { headers, unordered }, ignores(p, config)?))
+}
+
 /// `[[parity.ignore]]`: each names a `pointer` or a `header`, not both.
-pub(crate) fn ignores(p: &ParityConfig, config: &Config) -> anyhow::Result<Vec<Ignore>> {
+fn ignores(p: &ParityConfig, config: &Config) -> anyhow::Result<Vec<Ignore>> {
     let mut rules = Vec::new();
     for rule in &p.ignore {
         let at = |message: String| config.error_at(rule.span(), message);

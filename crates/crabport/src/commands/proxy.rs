@@ -12,7 +12,6 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context as _, anyhow, bail};
 
-use crabport_parity::compare::CompareOptions;
 use crabport_plan::table::{RouteTable, State};
 use crabport_proxy::{Placement, Proxy, ProxyConfig, RouteRule, ShadowConfig, Upstream};
 
@@ -54,15 +53,7 @@ pub fn run(args: &ProxyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let config = Config::load(&args.path)?;
     let empty = ParityConfig::default();
     let parity = config.parity.as_ref().unwrap_or(&empty);
-    let ignores = crate::commands::parity::ignores(parity, &config)?;
-    let mut headers: Vec<String> = parity
-        .headers
-        .iter()
-        .chain(&args.headers)
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    headers.sort();
-    headers.dedup();
+    let (compare, ignores) = crate::commands::parity::comparison(parity, &config, &args.headers)?;
 
     let table = RouteTable::load(&args.path)?;
     let rules = match &table {
@@ -93,10 +84,7 @@ pub fn run(args: &ProxyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             concurrency: args.shadow_concurrency,
             mutating: args.shadow_mutating,
             unknown_routes: args.shadow_all,
-            compare: CompareOptions {
-                headers,
-                unordered: Vec::new(),
-            },
+            compare,
             ignores,
         },
         sticky: args.sticky.clone(),
