@@ -95,14 +95,26 @@ fn is_token(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
-type Headers = Vec<(String, String)>;
-
-/// Checks a request's parts; `Err` is the message.
-fn checked(
-    method: &str,
-    target: &str,
+/// What a request file says about one request, before it is checked.
+struct Parts<'a> {
+    method: &'a str,
+    target: &'a str,
     headers: Vec<(String, String)>,
-) -> Result<(String, String, Headers), String> {
+    body: Vec<u8>,
+    /// As the file marks it; else implied by the method.
+    mutates: Option<bool>,
+}
+
+/// The request, checked, with the headers the replayer sets itself
+/// dropped; `Err` is the message.
+fn checked(parts: Parts<'_>, origin: Origin) -> Result<Request, String> {
+    let Parts {
+        method,
+        target,
+        headers,
+        body,
+        mutates,
+    } = parts;
     if !is_token(method) {
         return Err(format!("`{method}` is not an HTTP method"));
     }
@@ -129,7 +141,15 @@ fn checked(
         }
         kept.push((name, value));
     }
-    Ok((method.to_ascii_uppercase(), target.to_owned(), kept))
+    let method = method.to_ascii_uppercase();
+    Ok(Request {
+        mutates: mutates.unwrap_or_else(|| mutating(&method)),
+        method,
+        target: target.to_owned(),
+        headers: kept,
+        body,
+        origin,
+    })
 }
 
 fn from_workload(path: &Path) -> Result<Vec<Request>, InputError> {
@@ -302,19 +322,18 @@ fn har(path: &Path, text: &str) -> Result<Vec<Request>, InputError> {
         {
             headers.push(("content-type".to_owned(), p.mime_type.clone()));
         }
-        let (method, target, headers) =
-            checked(&r.method, &target, headers).map_err(|m| at(0, m))?;
-        requests.push(Request {
-            mutates: mutating(&method),
-            method,
-            target,
+        let parts = Parts {
+            method: &r.method,
+            target: &target,
             headers,
             body,
-            origin: Origin {
-                file: path.to_path_buf(),
-                line: lines.position(start).line,
-            },
-        });
+            mutates: None,
+        };
+        let origin = Origin {
+            file: path.to_path_buf(),
+            line: lines.position(start).line,
+        };
+        requests.push(checked(parts, origin).map_err(|m| at(0, m))?);
     }
     Ok(requests)
 }
@@ -402,19 +421,18 @@ fn record(path: &Path, text: &str) -> Result<Vec<Request>, InputError> {
                 .map_err(|e| at(1, format!("`body_base64` is not base64: {e}")))?,
             None => Vec::new(),
         };
-        let (method, target, headers) =
-            checked(&r.method, &r.target, r.headers).map_err(|m| at(1, m))?;
-        requests.push(Request {
-            mutates: r.mutates.unwrap_or_else(|| mutating(&method)),
-            method,
-            target,
-            headers,
+        let parts = Parts {
+            method: &r.method,
+            target: &r.target,
+            headers: r.headers,
             body,
-            origin: Origin {
-                file: path.to_path_buf(),
-                line: number,
-            },
-        });
+            mutates: r.mutates,
+        };
+        let origin = Origin {
+            file: path.to_path_buf(),
+            line: number,
+        };
+        requests.push(checked(parts, origin).map_err(|m| at(1, m))?);
     }
     Ok(requests)
 }
