@@ -537,9 +537,7 @@ impl Shared {
             .unwrap_or((Placement::Node, self.config.shadow.unknown_routes));
         let shadow = shadow && (self.config.shadow.mutating || idempotent(req.method()));
         let side = self.side_for(placement, &req, client);
-        self.count(&route, |s| s.requests += 1);
-
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
         let retryable = side == Side::Rust && idempotent(&parts.method);
         // A body is buffered only when it may be sent twice or recorded.
         let mut streamed = None;
@@ -547,7 +545,10 @@ impl Shared {
             match Limited::new(body, self.config.max_body).collect().await {
                 Ok(b) => Some(b.to_bytes()),
                 Err(e) => {
-                    self.count(&route, |s| s.errors += 1);
+                    self.count(&route, |s| {
+                        s.requests += 1;
+                        s.errors += 1;
+                    });
                     let status = if e
                         .downcast_ref::<http_body_util::LengthLimitError>()
                         .is_some()
@@ -563,62 +564,85 @@ impl Shared {
             streamed = Some(body.boxed());
             None
         };
-        let mut headers = parts.headers.clone();
+        // The client's headers go to the recording as sent; upstreams get
+        // them without hop-by-hop headers and with the forwarding ones.
+        // Copied only when a recording, a retry or a shadow needs them again.
+        let recorded = self.record.is_some().then(|| parts.headers.clone());
+        let mut headers = std::mem::take(&mut parts.headers);
         strip_hop_by_hop(&mut headers);
-        add_forwarded(&mut headers, client, parts.headers.get(header::HOST));
+        add_forwarded(&mut headers, client);
+        let body_again = || buffered.clone().map_or_else(empty, full);
 
-        let body_for = |attempt_body: &Option<Bytes>| match attempt_body {
-            Some(b) => full(b.clone()),
-            None => empty(),
-        };
-        let mut attempt = |side: Side| {
-            let body = streamed.take().unwrap_or_else(|| body_for(&buffered));
-            self.send(side, &parts.method, &target, &headers, body)
-        };
         let started = Instant::now();
+        let first_headers = if retryable || shadow {
+            headers.clone()
+        } else {
+            std::mem::take(&mut headers)
+        };
+        let first_body = streamed.take().unwrap_or_else(body_again);
+        let mut outcome = self
+            .send(side, &parts.method, &target, first_headers, first_body)
+            .await;
         let mut served_by = side;
-        let mut outcome = attempt(side).await;
-        if retryable
+        let fell_back = retryable
             && match &outcome {
                 Ok(r) => r.status().is_server_error(),
                 Err(_) => true,
-            }
-        {
+            };
+        if fell_back {
             served_by = Side::Node;
-            outcome = attempt(Side::Node).await;
-            self.count(&route, |s| s.fallbacks += 1);
+            let retry_headers = if shadow {
+                headers.clone()
+            } else {
+                std::mem::take(&mut headers)
+            };
+            outcome = self
+                .send(
+                    Side::Node,
+                    &parts.method,
+                    &target,
+                    retry_headers,
+                    body_again(),
+                )
+                .await;
         }
+        // One trip to the stats per request.
+        let answered = outcome.is_ok();
+        self.count(&route, |s| {
+            s.requests += 1;
+            s.fallbacks += u64::from(fell_back);
+            if answered {
+                s.answered(served_by, started);
+            } else {
+                s.errors += 1;
+            }
+        });
         let response = match outcome {
             Ok(r) if shadow => {
-                self.count(&route, |s| s.answered(served_by, started));
                 let copy = ShadowCopy {
                     route: route.clone(),
                     method: parts.method.clone(),
                     target: target.clone(),
-                    headers: headers.clone(),
+                    headers,
                     body: buffered.clone().unwrap_or_default(),
                 };
                 self.answer_and_shadow(r, served_by, copy).await
             }
             Ok(mut r) => {
-                self.count(&route, |s| s.answered(served_by, started));
                 strip_hop_by_hop(r.headers_mut());
                 r.map(http_body_util::BodyExt::boxed)
             }
-            Err(failure) => {
-                self.count(&route, |s| s.errors += 1);
-                plain(
-                    failure.status,
-                    format!("crabport proxy: {}\n", failure.detail),
-                )
-            }
+            Err(failure) => plain(
+                failure.status,
+                format!("crabport proxy: {}\n", failure.detail),
+            ),
         };
-        if let (Some(record), Some(body)) = (&self.record, &buffered) {
+        if let (Some(record), Some(headers), Some(body)) = (&self.record, recorded, &buffered) {
             self.write_record(
                 record,
                 &parts.method,
                 &target,
-                &parts.headers,
+                headers,
                 body,
                 &route,
                 response.status(),
@@ -666,16 +690,15 @@ impl Shared {
     }
 
     async fn shadow(&self, side: Side, copy: ShadowCopy, primary: &Answer) {
-        let route = &copy.route;
-        let sent = self
-            .send(
-                side,
-                &copy.method,
-                &copy.target,
-                &copy.headers,
-                full(copy.body.clone()),
-            )
-            .await;
+        let ShadowCopy {
+            route,
+            method,
+            target,
+            headers,
+            body,
+        } = copy;
+        let route = &route;
+        let sent = self.send(side, &method, &target, headers, full(body)).await;
         let shadow = match sent {
             Ok(r) => {
                 let (parts, incoming) = r.into_parts();
@@ -719,7 +742,7 @@ impl Shared {
                             kind: d.kind,
                             primary: d.baseline.clone(),
                             shadow: d.candidate.clone(),
-                            target: copy.target.clone(),
+                            target: target.clone(),
                         });
                     }
                 }
@@ -733,12 +756,11 @@ impl Shared {
         record: &Mutex<std::io::BufWriter<std::fs::File>>,
         method: &Method,
         target: &str,
-        headers: &HeaderMap,
+        mut kept: HeaderMap,
         body: &Bytes,
         route: &str,
         status: StatusCode,
     ) {
-        let mut kept = headers.clone();
         strip_hop_by_hop(&mut kept);
         let headers = kept
             .iter()
@@ -787,7 +809,7 @@ impl Shared {
         side: Side,
         method: &Method,
         target: &str,
-        headers: &HeaderMap,
+        headers: HeaderMap,
         body: ProxyBody,
     ) -> Result<Response<Incoming>, Failure> {
         let base = match side {
@@ -801,7 +823,7 @@ impl Shared {
         let mut req = Request::new(body);
         *req.method_mut() = method.clone();
         *req.uri_mut() = uri;
-        *req.headers_mut() = headers.clone();
+        *req.headers_mut() = headers;
         let name = match side {
             Side::Node => "node",
             Side::Rust => "rust",
@@ -872,7 +894,9 @@ fn sticky_value(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// `X-Forwarded-For` (appended), `X-Forwarded-Host`, `X-Forwarded-Proto`
 /// and RFC 7239 `Forwarded`, as a reverse proxy sets them.
-fn add_forwarded(headers: &mut HeaderMap, client: SocketAddr, host: Option<&HeaderValue>) {
+fn add_forwarded(headers: &mut HeaderMap, client: SocketAddr) {
+    let host = headers.get(header::HOST).cloned();
+    let host = host.as_ref();
     let ip = client.ip().to_string();
     let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
         Some(prior) => format!("{prior}, {ip}"),
