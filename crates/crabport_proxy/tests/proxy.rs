@@ -153,6 +153,11 @@ async fn send(addr: SocketAddr, raw: &str) -> (u16, String, String) {
     (status, head.to_ascii_lowercase(), body.to_owned())
 }
 
+/// The body of a plain GET through the proxy: `side METHOD target body`.
+async fn get_body(addr: SocketAddr, path: &str) -> String {
+    send(addr, &get(path, "")).await.2
+}
+
 fn get(path: &str, extra: &str) -> String {
     format!("GET {path} HTTP/1.1\r\nhost: shop.test\r\nconnection: close\r\n{extra}\r\n")
 }
@@ -171,22 +176,17 @@ async fn each_route_goes_where_the_table_says_and_unknown_routes_go_to_node() {
     )
     .await;
     assert!(
-        send(p.addr, &get("/users/7?x=1", ""))
+        get_body(p.addr, "/users/7?x=1")
             .await
-            .2
             .starts_with("rust GET /users/7?x=1")
     );
     assert!(
-        send(p.addr, &get("/health", ""))
+        get_body(p.addr, "/health")
             .await
-            .2
             .starts_with("node GET /health")
     );
     assert!(
-        send(p.addr, &get("/orders/1", ""))
-            .await
-            .2
-            .starts_with("node "),
+        get_body(p.addr, "/orders/1").await.starts_with("node "),
         "not in the table"
     );
     let summary = p.finish().await;
@@ -428,24 +428,14 @@ async fn a_new_routing_applies_to_the_next_request_without_a_restart() {
         |_| {},
     )
     .await;
-    assert!(
-        send(p.addr, &get("/users/1", ""))
-            .await
-            .2
-            .starts_with("node ")
-    );
+    assert!(get_body(p.addr, "/users/1").await.starts_with("node "));
     p.routing.replace(&[RouteRule {
         method: "GET".to_owned(),
         path: "/users/:id".to_owned(),
         placement: Placement::Rust,
         shadow: false,
     }]);
-    assert!(
-        send(p.addr, &get("/users/1", ""))
-            .await
-            .2
-            .starts_with("rust ")
-    );
+    assert!(get_body(p.addr, "/users/1").await.starts_with("rust "));
     let summary = p.finish().await;
     assert_eq!((summary.routes[0].node, summary.routes[0].rust), (1, 1));
 }
