@@ -44,7 +44,11 @@ pub fn rerun_ahead(days: u32, skip: &[&str]) -> Option<(bool, String)> {
         .arg(exe)
         .env(UNDER_FAKETIME, "1")
         // Timeouts and durations keep real time; only the calendar moves.
-        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        // A cargo started by a test would see every crate in the registry
+        // cache as two years unused and delete it, for this run and for the
+        // user's other builds.
+        .env("CARGO_CACHE_AUTO_CLEAN_FREQUENCY", "never");
     for name in skip {
         cmd.args(["--skip", name]);
     }
