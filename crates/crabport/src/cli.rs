@@ -430,6 +430,55 @@ pub struct ProxyArgs {
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub shadow_concurrency: usize,
 
+    /// Do not send a safe request whose shadow differs a second time to its primary to learn noise; only [[parity.ignore]] rules subtract it.
+    #[arg(long)]
+    pub no_secondary: bool,
+
+    /// Raise each canary route's share of Rust traffic one step at a time while its shadow parity and Rust error rate hold, writing each share to crabport.routes.toml (canary routes are shadowed).
+    #[arg(long, conflicts_with = "no_shadow")]
+    pub promote: bool,
+
+    /// The shares --promote moves through, in percent, ascending; 100 cuts the route over (state = "rust").
+    #[arg(
+        long,
+        value_name = "PERCENTS",
+        value_delimiter = ',',
+        default_value = "1,5,10,25,50,100",
+        requires = "promote"
+    )]
+    pub promote_steps: Vec<u8>,
+
+    /// Time at a share before --promote judges it.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "5m",
+        requires = "promote"
+    )]
+    pub promote_interval: String,
+
+    /// Shadow comparisons a share needs before --promote judges it.
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "promote")]
+    pub promote_min_requests: u64,
+
+    /// Shadow parity, in percent, a share needs to be raised.
+    #[arg(
+        long,
+        value_name = "PERCENT",
+        default_value_t = 100.0,
+        requires = "promote"
+    )]
+    pub promote_min_parity: f64,
+
+    /// Rust failures (no connection, timeout, 5xx), in percent of its requests, a share may have and still be raised.
+    #[arg(
+        long,
+        value_name = "PERCENT",
+        default_value_t = 1.0,
+        requires = "promote"
+    )]
+    pub promote_max_errors: f64,
+
     /// Also compare this response header in shadow comparisons (repeatable).
     #[arg(long = "header", value_name = "NAME")]
     pub headers: Vec<String>,
@@ -449,6 +498,10 @@ pub struct ProxyArgs {
     /// Header whose value is replaced by [redacted] in the recording (repeatable) [default: authorization, cookie].
     #[arg(long, value_name = "NAME")]
     pub redact: Vec<String>,
+
+    /// Threads that serve requests (like nginx's worker_processes); large shadow comparisons run beside them.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub workers: usize,
 
     /// Allow listening on, and upstreams at, addresses that are not loopback.
     #[arg(long)]

@@ -78,6 +78,77 @@ fn class(kind: Kind) -> Class {
     }
 }
 
+/// Noise learnt while serving (`crabport proxy`), for one route: where two
+/// answers of the same side to the same request differed. Unlike
+/// [`Analysis`] it classifies as it goes: a field is noise from the first
+/// request whose two answers differed there, which for request ids and
+/// timestamps is the request itself.
+#[derive(Debug, Clone, Default)]
+pub struct LearnedNoise {
+    fields: Vec<LearnedField>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LearnedField {
+    pub part: Part,
+    /// The pointer pattern (array indices as `*`).
+    pub pattern: String,
+    class: Class,
+    /// Requests whose two answers differed here.
+    pub seen: u64,
+    /// The first two values seen.
+    pub example: (Option<String>, Option<String>),
+}
+
+impl LearnedNoise {
+    /// At most this many fields per route: a route whose answers differ
+    /// everywhere is not a route whose noise can be learnt.
+    const LIMIT: usize = 64;
+
+    /// The differences between two answers of the same side to one request.
+    pub fn learn(&mut self, differences: &[Difference]) {
+        let mut counted: Vec<usize> = Vec::new();
+        for d in differences {
+            let class = class(d.kind);
+            let at = self
+                .fields
+                .iter()
+                .position(|f| f.part == d.part && f.class == class && f.pattern == d.pattern);
+            let at = match at {
+                Some(at) => at,
+                None if self.fields.len() < Self::LIMIT => {
+                    self.fields.push(LearnedField {
+                        part: d.part,
+                        pattern: d.pattern.clone(),
+                        class,
+                        seen: 0,
+                        example: (d.baseline.clone(), d.candidate.clone()),
+                    });
+                    self.fields.len() - 1
+                }
+                None => continue,
+            };
+            if !counted.contains(&at) {
+                self.fields[at].seen += 1;
+                counted.push(at);
+            }
+        }
+    }
+
+    /// Whether `d` (primary vs shadow) is where the primary disagrees with
+    /// itself, in the same way.
+    pub fn covers(&self, d: &Difference) -> bool {
+        let class = class(d.kind);
+        self.fields
+            .iter()
+            .any(|f| f.part == d.part && f.class == class && f.pattern == d.pattern)
+    }
+
+    pub fn fields(&self) -> &[LearnedField] {
+        &self.fields
+    }
+}
+
 type NoiseKey = (String, Part, String, Class);
 type GroupKey = (String, Part, String, Kind);
 

@@ -403,3 +403,139 @@ pub(crate) fn drift(table: &RouteTable, routes: &[PlannedRoute]) -> Vec<Drift> {
     }
     out
 }
+
+/// Gives a `canary` route `percent` of its traffic on Rust, in the file
+/// itself (comments and layout kept); at 100 the route is cut over: `state
+/// = "rust"`, its target with it, no share. The new text is checked as
+/// [`RouteTable::parse`] checks it and replaces the file atomically, so a
+/// proxy watching it never reads half a table.
+///
+/// # Errors
+/// The file cannot be read, parsed or written; the route is not in it or is
+/// not a canary; `percent` is 0 or over 100.
+pub fn set_canary_share(
+    dir: &Path,
+    method: &str,
+    route_path: &str,
+    percent: u8,
+) -> Result<RouteTable, InputError> {
+    let path = dir.join(FILE_NAME);
+    let text = std::fs::read_to_string(&path).map_err(|e| InputError::io(&path, &e))?;
+    let current = RouteTable::parse(&path, &text)?;
+    let fail = |message: String| InputError::new(&path, message);
+    let Some(entry) = current.get(method, route_path) else {
+        return Err(fail(format!("{method} {route_path} is not in the table")));
+    };
+    if entry.state != State::Canary {
+        return Err(fail(format!(
+            "{method} {route_path} is {:?}, not a canary",
+            entry.state.as_str()
+        )));
+    }
+    if !(1..=100).contains(&percent) {
+        return Err(fail(format!(
+            "a canary share of {percent}% is not 1 to 100"
+        )));
+    }
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| fail(e.message().to_owned()))?;
+    let route = doc
+        .get_mut("route")
+        .and_then(toml_edit::Item::as_array_of_tables_mut)
+        .and_then(|routes| {
+            routes.iter_mut().find(|r| {
+                r.get("method").and_then(toml_edit::Item::as_str) == Some(method)
+                    && r.get("path").and_then(toml_edit::Item::as_str) == Some(route_path)
+            })
+        })
+        .ok_or_else(|| fail(format!("{method} {route_path} is not a [[route]] table")))?;
+    if percent == 100 {
+        route["state"] = toml_edit::value(State::Rust.as_str());
+        if route.contains_key("target") {
+            route["target"] = toml_edit::value(State::Rust.target().as_str());
+        }
+        route.remove("canary_percent");
+    } else {
+        route["canary_percent"] = toml_edit::value(i64::from(percent));
+    }
+    let text = doc.to_string();
+    let table = RouteTable::parse(&path, &text)?;
+    let partial = path.with_extension("toml.partial");
+    std::fs::write(&partial, &text)
+        .and_then(|()| std::fs::rename(&partial, &path))
+        .map_err(|e| InputError::io(&path, &e))?;
+    Ok(table)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &str = r#"version = 1
+
+# the report route is the first to move
+[[route]]
+method = "GET"
+path = "/reports/:id"
+state = "canary"   # promoted by crabport proxy --promote
+target = "node"
+canary_percent = 10
+
+[[route]]
+method = "GET"
+path = "/health"
+state = "node"
+"#;
+
+    fn dir_with(text: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), text).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_share_is_changed_in_place_with_comments_kept() {
+        let dir = dir_with(TABLE);
+        let table = set_canary_share(dir.path(), "GET", "/reports/:id", 25).unwrap();
+        assert_eq!(
+            table.get("GET", "/reports/:id").unwrap().canary_percent,
+            Some(25)
+        );
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+        assert_eq!(
+            text,
+            TABLE.replace("canary_percent = 10", "canary_percent = 25")
+        );
+    }
+
+    #[test]
+    fn a_full_share_cuts_the_route_over() {
+        let dir = dir_with(TABLE);
+        let table = set_canary_share(dir.path(), "GET", "/reports/:id", 100).unwrap();
+        let entry = table.get("GET", "/reports/:id").unwrap();
+        assert_eq!((entry.state, entry.canary_percent), (State::Rust, None));
+        let text = std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap();
+        assert!(
+            text.contains("# the report route is the first to move"),
+            "{text}"
+        );
+        assert!(text.contains("state = \"rust\""), "{text}");
+        assert!(text.contains("target = \"rust\""), "{text}");
+        assert!(!text.contains("canary_percent"), "{text}");
+        assert!(!dir.path().join("crabport.routes.toml.partial").exists());
+    }
+
+    #[test]
+    fn only_canaries_take_a_share() {
+        let dir = dir_with(TABLE);
+        let err = set_canary_share(dir.path(), "GET", "/health", 50).unwrap_err();
+        assert!(err.to_string().contains("\"node\", not a canary"), "{err}");
+        let err = set_canary_share(dir.path(), "GET", "/nowhere", 50).unwrap_err();
+        assert!(err.to_string().contains("not in the table"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(FILE_NAME)).unwrap(),
+            TABLE
+        );
+    }
+}

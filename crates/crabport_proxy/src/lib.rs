@@ -12,7 +12,13 @@
 //! bounded number at a time; copies beyond that are dropped and counted);
 //! the two answers are compared with `crabport parity`'s comparator and
 //! ignore rules, per route. Only idempotent methods are copied unless
-//! asked, so a shadow never writes twice.
+//! asked, so a shadow never writes twice. Noise is subtracted as Diffy
+//! does it: a safe request (GET, HEAD, OPTIONS) is also sent a second time
+//! to the side that served it, and where those two answers differ
+//! (timestamps, request ids) the shadow may differ too.
+//!
+//! Canary shares can be raised while shadow parity and Rust's error rate
+//! hold: see [`promote`].
 //!
 //! The routing can be replaced while serving ([`RoutingHandle`]); requests
 //! in flight finish on the one they started with. Production routers get
@@ -28,7 +34,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use crabport_parity::analysis::Ignore;
+use crabport_parity::analysis::{Ignore, LearnedNoise};
 use crabport_parity::compare::{self, CompareOptions};
 use crabport_parity::exchange::{
     Body as ParityBody, Origin, Request as Recorded, Response as Answer,
@@ -47,12 +53,30 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde::Serialize;
 
+pub mod promote;
+
 /// Which upstream serves a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Side {
     Node,
     Rust,
+}
+
+impl Side {
+    fn other(self) -> Self {
+        match self {
+            Side::Node => Side::Rust,
+            Side::Rust => Side::Node,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Side::Node => "node",
+            Side::Rust => "rust",
+        }
+    }
 }
 
 /// Where a route's requests go.
@@ -99,6 +123,8 @@ pub struct ShadowConfig {
     pub mutating: bool,
     /// Shadow routes the table does not list too (`--shadow-all`).
     pub unknown_routes: bool,
+    /// Send safe requests a second time to the serving side to learn noise.
+    pub secondary: bool,
     pub compare: CompareOptions,
     pub ignores: Vec<Ignore>,
 }
@@ -109,6 +135,7 @@ impl Default for ShadowConfig {
             concurrency: 32,
             mutating: false,
             unknown_routes: false,
+            secondary: true,
             compare: CompareOptions::default(),
             ignores: Vec::new(),
         }
@@ -154,6 +181,10 @@ pub struct RouteStats {
     pub errors: u64,
     /// Rust failed an idempotent request and Node answered it.
     pub fallbacks: u64,
+    /// Requests sent to Rust first (canary and Rust routes; not shadows).
+    pub rust_attempts: u64,
+    /// Of those, how many Rust failed: no connection, timeout, or 5xx.
+    pub rust_failed: u64,
     /// Latency of answered requests, per side, in µs: bounded memory
     /// however long the proxy runs.
     #[serde(skip)]
@@ -179,6 +210,22 @@ pub struct ShadowStats {
     pub parity: Option<f64>,
     /// The first differences seen (at most 10 distinct pattern + kind).
     pub differences: Vec<ShadowDifference>,
+    /// Where the serving side disagreed with itself (learnt from the
+    /// second copies), so the shadow may differ there too.
+    pub noise_fields: Vec<NoiseField>,
+    #[serde(skip)]
+    learnt: LearnedNoise,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NoiseField {
+    pub part: compare::Part,
+    pub pointer: String,
+    /// Requests whose two answers from the serving side differed here.
+    pub seen: u64,
+    /// The first such pair of values.
+    pub first: Option<String>,
+    pub second: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -202,9 +249,13 @@ pub struct P99 {
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub schema_version: u32,
+    pub tool: &'static str,
+    pub tool_version: &'static str,
     pub listen: String,
     pub routes: Vec<RouteStats>,
     pub recorded: u64,
+    /// What `--promote` did, in order.
+    pub promotions: Vec<promote::Event>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -456,9 +507,12 @@ impl Shared {
     fn summary(&self, listen: String) -> Summary {
         Summary {
             schema_version: 1,
+            tool: "crabport",
+            tool_version: env!("CARGO_PKG_VERSION"),
             listen,
             routes: self.route_stats(),
             recorded: self.recorded.load(std::sync::atomic::Ordering::Relaxed),
+            promotions: Vec::new(),
         }
     }
 
@@ -480,6 +534,18 @@ impl Shared {
                 #[allow(clippy::cast_precision_loss)] // counts far below 2^52
                 let parity = (judged > 0).then(|| (sh.identical + sh.noise) as f64 / judged as f64);
                 sh.parity = parity;
+                sh.noise_fields = sh
+                    .learnt
+                    .fields()
+                    .iter()
+                    .map(|f| NoiseField {
+                        part: f.part,
+                        pointer: f.pattern.clone(),
+                        seen: f.seen,
+                        first: f.example.0.clone(),
+                        second: f.example.1.clone(),
+                    })
+                    .collect();
                 r
             })
             .collect()
@@ -487,11 +553,15 @@ impl Shared {
 
     fn count(&self, route: &str, f: impl FnOnce(&mut RouteStats)) {
         if let Ok(mut stats) = self.stats.lock() {
-            let entry = stats.entry(route.to_owned()).or_insert_with(|| RouteStats {
-                route: route.to_owned(),
-                ..RouteStats::default()
-            });
-            f(entry);
+            // The route's name is copied once, not per request.
+            if let Some(entry) = stats.get_mut(route) {
+                f(entry);
+            } else {
+                f(stats.entry(route.to_owned()).or_insert_with(|| RouteStats {
+                    route: route.to_owned(),
+                    ..RouteStats::default()
+                }));
+            }
         }
     }
 
@@ -584,11 +654,12 @@ impl Shared {
             .send(side, &parts.method, &target, first_headers, first_body)
             .await;
         let mut served_by = side;
-        let fell_back = retryable
-            && match &outcome {
-                Ok(r) => r.status().is_server_error(),
-                Err(_) => true,
-            };
+        let failed = match &outcome {
+            Ok(r) => r.status().is_server_error(),
+            Err(_) => true,
+        };
+        let rust_failed = side == Side::Rust && failed;
+        let fell_back = retryable && failed;
         if fell_back {
             served_by = Side::Node;
             let retry_headers = if shadow {
@@ -611,6 +682,8 @@ impl Shared {
         self.count(&route, |s| {
             s.requests += 1;
             s.fallbacks += u64::from(fell_back);
+            s.rust_attempts += u64::from(side == Side::Rust);
+            s.rust_failed += u64::from(rust_failed);
             if answered {
                 s.answered(served_by, started);
             } else {
@@ -675,55 +748,59 @@ impl Shared {
         match Arc::clone(&self.shadows).try_acquire_owned() {
             Err(_) => self.count(&copy.route, |s| s.shadow.dropped += 1),
             Ok(permit) => {
-                let other = match served_by {
-                    Side::Node => Side::Rust,
-                    Side::Rust => Side::Node,
-                };
                 let shared = Arc::clone(self);
                 tokio::spawn(async move {
                     let _permit = permit;
-                    shared.shadow(other, copy, &answer).await;
+                    shared.shadow(served_by, copy, answer).await;
                 });
             }
         }
         Response::from_parts(parts, full(bytes))
     }
 
-    async fn shadow(&self, side: Side, copy: ShadowCopy, primary: &Answer) {
-        let ShadowCopy {
-            route,
-            method,
-            target,
-            headers,
-            body,
-        } = copy;
-        let route = &route;
-        let sent = self.send(side, &method, &target, headers, full(body)).await;
-        let shadow = match sent {
-            Ok(r) => {
-                let (parts, incoming) = r.into_parts();
-                Limited::new(incoming, self.config.max_body)
-                    .collect()
-                    .await
-                    .ok()
-                    .map(|b| answer(parts.status, &parts.headers, &b.to_bytes()))
-            }
-            Err(_) => None,
-        };
+    /// Sends the copy to the other side and compares. When the answers
+    /// differ beyond the ignore rules and the request is safe, it goes once
+    /// more to `served_by`: where that answer differs from the first, the
+    /// shadow may differ too. A route at parity costs one copy per request.
+    async fn shadow(self: Arc<Self>, served_by: Side, copy: ShadowCopy, primary: Answer) {
+        let shadow = self.fetch(served_by.other(), &copy).await;
+        let route = &copy.route;
         let Some(shadow) = shadow else {
             self.count(route, |s| s.shadow.failed += 1);
             return;
         };
         // Read as primary vs shadow, whichever side serves.
-        let all = compare::compare(primary, &shadow, &self.config.shadow.compare);
+        let Some((primary, all)) = self.compared(primary, shadow).await else {
+            return;
+        };
         let ignores = &self.config.shadow.ignores;
-        let real: Vec<_> = all
+        let explicit: Vec<_> = all
             .iter()
             .filter(|d| !ignores.iter().any(|i| i.covers(route, d)))
             .collect();
+        let second = self.config.shadow.secondary
+            && !explicit.is_empty()
+            && matches!(copy.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let own = if second {
+            match self.fetch(served_by, &copy).await {
+                Some(again) => self
+                    .compared(primary, again)
+                    .await
+                    .map(|(_, own)| own)
+                    .unwrap_or_default(),
+                None => Vec::new(),
+            }
+        } else {
+            Vec::new()
+        };
         self.count(route, |s| {
             let sh = &mut s.shadow;
             sh.compared += 1;
+            sh.learnt.learn(&own);
+            let real: Vec<_> = explicit
+                .into_iter()
+                .filter(|d| !sh.learnt.covers(d))
+                .collect();
             if all.is_empty() {
                 sh.identical += 1;
             } else if real.is_empty() {
@@ -742,12 +819,62 @@ impl Shared {
                             kind: d.kind,
                             primary: d.baseline.clone(),
                             shadow: d.candidate.clone(),
-                            target: target.clone(),
+                            target: copy.target.clone(),
                         });
                     }
                 }
             }
         });
+    }
+
+    /// The differences between two answers. Large bodies are compared on
+    /// the blocking pool, so the threads that serve requests keep serving.
+    async fn compared(
+        self: &Arc<Self>,
+        primary: Answer,
+        other: Answer,
+    ) -> Option<(Answer, Vec<compare::Difference>)> {
+        const INLINE: usize = 64 * 1024;
+        let size = |a: &Answer| match &a.body {
+            ParityBody::Full(b) => b.len(),
+            _ => 0,
+        };
+        if size(&primary).max(size(&other)) <= INLINE {
+            let all = compare::compare(&primary, &other, &self.config.shadow.compare);
+            return Some((primary, all));
+        }
+        let shared = Arc::clone(self);
+        let compared = tokio::task::spawn_blocking(move || {
+            let all = compare::compare(&primary, &other, &shared.config.shadow.compare);
+            (primary, all)
+        });
+        // Err only when the runtime shuts down (or the comparison panicked).
+        match compared.await {
+            Ok(done) => Some(done),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => None,
+        }
+    }
+
+    /// The copy's answer from `side`, buffered within `max_body`; `None`
+    /// when there is none.
+    async fn fetch(&self, side: Side, copy: &ShadowCopy) -> Option<Answer> {
+        let sent = self
+            .send(
+                side,
+                &copy.method,
+                &copy.target,
+                copy.headers.clone(),
+                full(copy.body.clone()),
+            )
+            .await
+            .ok()?;
+        let (parts, incoming) = sent.into_parts();
+        let body = Limited::new(incoming, self.config.max_body)
+            .collect()
+            .await
+            .ok()?;
+        Some(answer(parts.status, &parts.headers, &body.to_bytes()))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -824,10 +951,7 @@ impl Shared {
         *req.method_mut() = method.clone();
         *req.uri_mut() = uri;
         *req.headers_mut() = headers;
-        let name = match side {
-            Side::Node => "node",
-            Side::Rust => "rust",
-        };
+        let name = side.name();
         match tokio::time::timeout(self.config.timeout, self.client.request(req)).await {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) => Err(Failure {

@@ -439,3 +439,128 @@ async fn a_new_routing_applies_to_the_next_request_without_a_restart() {
     let summary = p.finish().await;
     assert_eq!((summary.routes[0].node, summary.routes[0].rust), (1, 1));
 }
+
+/// An upstream answering JSON: `{"id", "price", "request"}`, where
+/// `request` counts the requests it has seen from `first` on (noise, like a
+/// request id).
+async fn json_upstream(price: u32, first: u64) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(first));
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let seen = std::sync::Arc::clone(&seen);
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req: http::Request<_>| {
+                    let n = seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let id = req.uri().path().rsplit('/').next().unwrap_or("").to_owned();
+                    async move {
+                        let text = format!(r#"{{"id":"{id}","price":{price},"request":{n}}}"#);
+                        let mut r = http::Response::new(Full::new(Bytes::from(text)));
+                        r.headers_mut()
+                            .insert("content-type", "application/json".parse().unwrap());
+                        Ok::<_, Infallible>(r)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn noise_is_learnt_from_a_second_copy_to_the_primary_and_real_differences_remain() {
+    let route = [("GET", "/items/:id", Placement::Node)];
+    let shadows = |p: &Running| {
+        let stats = p.routing.stats();
+        stats
+            .into_iter()
+            .find(|r| r.route == "GET /items/:id")
+            .map(|r| r.shadow)
+    };
+    let settle = |p: &Running| {
+        let routing = p.routing.clone();
+        async move {
+            // Copies are compared off the request path.
+            for _ in 0..100 {
+                let done = routing
+                    .stats()
+                    .iter()
+                    .map(|r| r.shadow.compared + r.shadow.failed)
+                    .sum::<u64>();
+                if done == 4 {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+
+    // The same service on both sides, but every answer has its own counter.
+    let p = start(
+        json_upstream(1, 0).await,
+        json_upstream(1, 100).await,
+        &route,
+        shadowed,
+    )
+    .await;
+    for id in 0..4 {
+        get_body(p.addr, &format!("/items/{id}")).await;
+    }
+    settle(&p).await;
+    let sh = shadows(&p).unwrap();
+    assert_eq!((sh.compared, sh.noise, sh.different), (4, 4, 0), "{sh:?}");
+    assert_eq!(sh.noise_fields.len(), 1, "{sh:?}");
+    assert_eq!(sh.noise_fields[0].pointer, "/request");
+    p.finish().await;
+
+    // Without the second copy, nothing says the counter is noise.
+    let p = start(
+        json_upstream(1, 0).await,
+        json_upstream(1, 100).await,
+        &route,
+        |c| {
+            shadowed(c);
+            c.shadow.secondary = false;
+        },
+    )
+    .await;
+    for id in 0..4 {
+        get_body(p.addr, &format!("/items/{id}")).await;
+    }
+    settle(&p).await;
+    let sh = shadows(&p).unwrap();
+    assert_eq!((sh.compared, sh.noise, sh.different), (4, 0, 4), "{sh:?}");
+    p.finish().await;
+
+    // A real difference stays one, and is the only one listed.
+    let p = start(
+        json_upstream(1, 0).await,
+        json_upstream(2, 100).await,
+        &route,
+        shadowed,
+    )
+    .await;
+    for id in 0..4 {
+        get_body(p.addr, &format!("/items/{id}")).await;
+    }
+    settle(&p).await;
+    let sh = shadows(&p).unwrap();
+    assert_eq!((sh.compared, sh.different), (4, 4), "{sh:?}");
+    let pointers: Vec<&str> = sh.differences.iter().map(|d| d.pointer.as_str()).collect();
+    assert_eq!(pointers, ["/price"], "{sh:?}");
+    assert_eq!(
+        (
+            sh.differences[0].primary.as_deref(),
+            sh.differences[0].shadow.as_deref()
+        ),
+        (Some("1"), Some("2"))
+    );
+    p.finish().await;
+}

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crabport_core::escape;
+use crabport_proxy::promote::Action;
 use crabport_proxy::{RouteStats, Summary};
 
 use crate::Styles;
@@ -124,14 +125,48 @@ pub fn terminal(summary: &Summary, width: usize) -> String {
                 out,
                 "  {}  {} {}  primary {} / shadow {}  {}",
                 t(&r.route),
-                paint(
-                    st.info,
-                    &t(&format!("{:?} {}", d.part, d.pointer).to_lowercase())
-                ),
+                paint(st.info, &format!("{} {}", d.part.as_str(), t(&d.pointer))),
                 paint(st.bad, d.kind.as_str()),
                 t(d.primary.as_deref().unwrap_or("(absent)")),
                 t(d.shadow.as_deref().unwrap_or("(absent)")),
                 paint(st.dim, &t(&d.target))
+            );
+        }
+    }
+    for r in &summary.routes {
+        for n in &r.shadow.noise_fields {
+            let _ = writeln!(
+                out,
+                "  {}  {} {}  noise: the primary answered {} then {} ({} requests)",
+                t(&r.route),
+                paint(st.info, &format!("{} {}", n.part.as_str(), t(&n.pointer))),
+                paint(st.dim, "ignored"),
+                t(n.first.as_deref().unwrap_or("(absent)")),
+                t(n.second.as_deref().unwrap_or("(absent)")),
+                n.seen
+            );
+        }
+    }
+    if !summary.promotions.is_empty() {
+        out.push_str(
+            "
+promotions:
+",
+        );
+        for e in &summary.promotions {
+            let what = match e.action {
+                Action::Raise if e.to == 100 => {
+                    paint(st.good, &format!("{}% → served by Rust", e.from))
+                }
+                Action::Raise => paint(st.good, &format!("{}% → {}%", e.from, e.to)),
+                Action::Hold => paint(st.bad, &format!("held at {}%", e.from)),
+            };
+            let _ = writeln!(
+                out,
+                "  {:>7.0} s  {}  {what}  {}",
+                e.after_s,
+                t(&e.route),
+                t(&e.reason)
             );
         }
     }

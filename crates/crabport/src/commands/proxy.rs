@@ -7,12 +7,14 @@
 
 use std::io::Write as _;
 use std::net::SocketAddr;
-use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context as _, anyhow, bail};
 
 use crabport_plan::table::{RouteTable, State};
+use crabport_proxy::promote::{self, Policy, Promoter};
 use crabport_proxy::{Placement, Proxy, ProxyConfig, RouteRule, ShadowConfig, Upstream};
 
 use crate::ExitStatus;
@@ -49,6 +51,7 @@ pub fn run(args: &ProxyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     if args.shadow_concurrency == 0 {
         bail!("--shadow-concurrency must be at least 1 (use --no-shadow for none)");
     }
+    let policy = args.promote.then(|| promote_policy(args)).transpose()?;
 
     let config = Config::load(&args.path)?;
     let empty = ParityConfig::default();
@@ -70,6 +73,16 @@ pub fn run(args: &ProxyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             Vec::new()
         }
     };
+    if args.promote
+        && !table
+            .as_ref()
+            .is_some_and(|t| t.entries.iter().any(|e| e.state == State::Canary))
+    {
+        warn(
+            quiet,
+            "--promote: no route is in state \"canary\"; set one to promote it (state = \"canary\", canary_percent = 1)",
+        );
+    }
     let redact = if args.redact.is_empty() {
         vec!["authorization".to_owned(), "cookie".to_owned()]
     } else {
@@ -84,6 +97,7 @@ pub fn run(args: &ProxyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
             concurrency: args.shadow_concurrency,
             mutating: args.shadow_mutating,
             unknown_routes: args.shadow_all,
+            secondary: !args.no_secondary,
             compare,
             ignores,
         },
@@ -94,11 +108,22 @@ pub fn run(args: &ProxyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         redact,
     };
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
+    // One thread by default: under a proxy's load, handing requests between
+    // threads costs more CPU than it saves (bench/proxy).
+    let runtime = match args.workers {
+        0 => bail!("--workers must be at least 1"),
+        1 => tokio::runtime::Builder::new_current_thread(),
+        n => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(n);
+            b
+        }
+    }
+    .enable_all()
+    .build()
+    .context("cannot start the async runtime")?;
     let summary = runtime.block_on(async {
+        let started = Instant::now();
         let proxy = Proxy::bind(proxy_config).await?;
         let addr = proxy.local_addr().unwrap_or(listen);
         let routing = proxy.routing_handle();
@@ -112,13 +137,30 @@ pub fn run(args: &ProxyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         let bar = progress(0, quiet, "proxy");
         bar.set_message(format!("listening on {addr}"));
         let shutdown = shutdown_signal();
+        let (table_tx, table_rx) = tokio::sync::watch::channel(table);
         let watcher = tokio::spawn(watch_table(
             args.path.clone(),
             ShadowChoice::of(args),
             routing.clone(),
+            table_tx.clone(),
             bar.clone(),
             quiet,
         ));
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let promoter = policy.map(|policy| {
+            tokio::spawn(promote(
+                Promotion {
+                    dir: args.path.clone(),
+                    choice: ShadowChoice::of(args),
+                    routing: routing.clone(),
+                    table: (table_tx, table_rx),
+                    events: Arc::clone(&events),
+                    bar: bar.clone(),
+                    quiet,
+                },
+                Promoter::new(policy, started),
+            ))
+        });
         let status = {
             let bar = bar.clone();
             let routing = routing.clone();
@@ -133,9 +175,14 @@ pub fn run(args: &ProxyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
                 }
             })
         };
-        let summary = proxy.serve(shutdown).await;
+        let mut summary = proxy.serve(shutdown).await;
         watcher.abort();
         status.abort();
+        if let Some(promoter) = promoter {
+            promoter.abort();
+            summary.promotions =
+                std::mem::take(&mut *events.lock().unwrap_or_else(|e| e.into_inner()));
+        }
         bar.finish_and_clear();
         Ok::<_, anyhow::Error>(summary)
     })?;
@@ -147,11 +194,104 @@ pub fn run(args: &ProxyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
+fn promote_policy(args: &ProxyArgs) -> anyhow::Result<Policy> {
+    let steps = &args.promote_steps;
+    if steps.is_empty() || steps.iter().any(|s| !(1..=100).contains(s)) {
+        bail!("--promote-steps {steps:?}: each share is 1 to 100");
+    }
+    if steps.windows(2).any(|w| w[0] >= w[1]) {
+        bail!("--promote-steps {steps:?}: shares go up, each once");
+    }
+    let interval =
+        parse_duration(&args.promote_interval).map_err(|e| anyhow!("--promote-interval: {e}"))?;
+    if args.promote_min_requests == 0 {
+        bail!("--promote-min-requests must be at least 1: a share is raised on evidence");
+    }
+    let percent = |flag: &str, value: f64| -> anyhow::Result<f64> {
+        if (0.0..=100.0).contains(&value) {
+            Ok(value / 100.0)
+        } else {
+            bail!("{flag} {value}: a percentage, 0 to 100")
+        }
+    };
+    Ok(Policy {
+        steps: steps.clone(),
+        interval,
+        min_compared: args.promote_min_requests,
+        min_parity: percent("--promote-min-parity", args.promote_min_parity)?,
+        max_error_rate: percent("--promote-max-errors", args.promote_max_errors)?,
+    })
+}
+
+/// What the promotion task works with.
+struct Promotion {
+    dir: PathBuf,
+    choice: ShadowChoice,
+    routing: crabport_proxy::RoutingHandle,
+    table: (
+        tokio::sync::watch::Sender<Option<RouteTable>>,
+        tokio::sync::watch::Receiver<Option<RouteTable>>,
+    ),
+    events: Arc<Mutex<Vec<promote::Event>>>,
+    bar: indicatif::ProgressBar,
+    quiet: bool,
+}
+
+/// Once a second: the promoter judges each canary route of the table in
+/// force; a raise is written to the table, then routed. A table that
+/// cannot be written keeps the share (the next step starts over).
+async fn promote(p: Promotion, mut promoter: Promoter) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let canaries: Vec<(String, u8)> = p.table.1.borrow().as_ref().map_or_else(Vec::new, |t| {
+            t.entries
+                .iter()
+                .filter_map(|e| match Placement::of(e) {
+                    Placement::Canary(percent) => {
+                        Some((format!("{} {}", e.method, e.path), percent))
+                    }
+                    _ => None,
+                })
+                .collect()
+        });
+        let events = promoter.tick(Instant::now(), &canaries, &p.routing.stats());
+        for event in events {
+            let message = match event.action {
+                promote::Action::Raise => {
+                    let (method, path) = event.route.split_once(' ').unwrap_or_default();
+                    match crabport_plan::table::set_canary_share(&p.dir, method, path, event.to) {
+                        Ok(table) => {
+                            p.routing.replace(&build_rules(&table, &p.choice));
+                            p.table.0.send_replace(Some(table));
+                            format!(
+                                "promoted {}: {}% → {}% of its traffic on Rust ({})",
+                                event.route, event.from, event.to, event.reason
+                            )
+                        }
+                        Err(e) => format!("{}: not promoted: {e}", event.route),
+                    }
+                }
+                promote::Action::Hold => format!(
+                    "{} held at {}% for the rest of this run: {}",
+                    event.route, event.from, event.reason
+                ),
+            };
+            p.bar
+                .suspend(|| warn(p.quiet, &crabport_core::escape::terminal(&message)));
+            if let Ok(mut all) = p.events.lock() {
+                all.push(event);
+            }
+        }
+    }
+}
+
 /// Which routes are shadowed, from the flags.
 #[derive(Clone)]
 struct ShadowChoice {
     all: bool,
     none: bool,
+    /// Canary routes too: promotion judges them by their shadows.
+    canaries: bool,
     routes: Vec<String>,
 }
 
@@ -160,6 +300,7 @@ impl ShadowChoice {
         Self {
             all: args.shadow_all,
             none: args.no_shadow,
+            canaries: args.promote,
             routes: args.shadow.clone(),
         }
     }
@@ -167,7 +308,7 @@ impl ShadowChoice {
     fn shadows(&self, route: &str, state: State) -> bool {
         if self.none {
             false
-        } else if self.all {
+        } else if self.all || (self.canaries && state == State::Canary) {
             true
         } else if self.routes.is_empty() {
             // Ported and checked, not yet serving: what shadow traffic is for.
@@ -229,9 +370,10 @@ fn modified(path: &Path) -> Option<SystemTime> {
 /// SIGHUP. A table that does not parse leaves the current routing in
 /// force, with a warning naming file and position.
 async fn watch_table(
-    dir: std::path::PathBuf,
+    dir: PathBuf,
     choice: ShadowChoice,
     routing: crabport_proxy::RoutingHandle,
+    table_tx: tokio::sync::watch::Sender<Option<RouteTable>>,
     bar: indicatif::ProgressBar,
     quiet: bool,
 ) {
@@ -257,6 +399,7 @@ async fn watch_table(
             Ok(Some(table)) => {
                 let rules = build_rules(&table, &choice);
                 routing.replace(&rules);
+                table_tx.send_replace(Some(table));
                 bar.suspend(|| {
                     warn(
                         quiet,
@@ -266,6 +409,7 @@ async fn watch_table(
             }
             Ok(None) => {
                 routing.replace(&[]);
+                table_tx.send_replace(None);
                 bar.suspend(|| {
                     warn(
                         quiet,
