@@ -4,8 +4,9 @@
 # from crabport bench (open loop, RATE requests/s, 4 connections): latency
 # added over going direct, and the proxy's own CPU per request (from
 # /proc/PID/stat). nginx runs one worker with upstream keep-alive; crabport
-# proxy runs with shadow mode off, then with every route shadowed (the copy
-# goes to a second instance of the upstream).
+# proxy runs with shadow mode off (one worker thread, the default, then two),
+# then with every route shadowed (the copy goes to a second instance of the
+# upstream).
 #
 #   bench/proxy/run.sh [RATE] [SECONDS]
 set -euo pipefail
@@ -59,12 +60,15 @@ nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" & pids+=($!)
 
 cp="$(free_port)"
 "$bin" proxy "$work" -q --listen "127.0.0.1:$cp" --baseline "http://127.0.0.1:$up" --candidate "http://127.0.0.1:$up" > /dev/null 2>&1 & pids+=($!)
+cp2="$(free_port)"
+"$bin" proxy "$work" -q --workers 2 --listen "127.0.0.1:$cp2" --baseline "http://127.0.0.1:$up" --candidate "http://127.0.0.1:$up" > /dev/null 2>&1 & pids+=($!)
 cps="$(free_port)"
 "$bin" proxy "$work" -q --shadow-all --listen "127.0.0.1:$cps" --baseline "http://127.0.0.1:$up" --candidate "http://127.0.0.1:$up2" > /dev/null 2>&1 & pids+=($!)
-wait_up "$ng"; wait_up "$cp"; wait_up "$cps"
+wait_up "$ng"; wait_up "$cp"; wait_up "$cp2"; wait_up "$cps"
 ng_pid="$(pgrep -f "nginx: worker process" | head -1)"
 cp_pid="${pids[3]}"
-cps_pid="${pids[4]}"
+cp2_pid="${pids[4]}"
+cps_pid="${pids[5]}"
 echo "$(nproc) cores; upstream: the example's Rust port; $rate req/s for ${secs}s, 4 connections"
 
 measure() { # label port pid(or -) → one line
@@ -77,10 +81,11 @@ measure() { # label port pid(or -) → one line
 const r = require(process.argv[1]).targets[0];
 const [label, ticks, hz] = process.argv.slice(2);
 const cpu = ticks === "-" ? "" : `; proxy CPU ${(Number(ticks) / Number(hz) * 1e6 / r.requests).toFixed(1)} µs/request`;
-console.log(`${label.padEnd(22)} p50 ${r.latency_ms.p50.toFixed(3)} ms  p99 ${r.latency_ms.p99.toFixed(3)} ms  errors ${r.errors}  (${r.requests} requests)${cpu}`);
+console.log(`${label.padEnd(26)} p50 ${r.latency_ms.p50.toFixed(3)} ms  p99 ${r.latency_ms.p99.toFixed(3)} ms  errors ${r.errors}  (${r.requests} requests)${cpu}`);
 ' "$work/$label.json" "$label" "$([[ "$pid" != - ]] && echo $((after - before)) || echo -)" "$(getconf CLK_TCK)"
 }
 measure direct "$up" -
 measure nginx "$ng" "$ng_pid"
 measure crabport-proxy "$cp" "$cp_pid"
+measure crabport-proxy-2-workers "$cp2" "$cp2_pid"
 measure crabport-proxy-shadow "$cps" "$cps_pid"
