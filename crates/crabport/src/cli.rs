@@ -42,6 +42,8 @@ pub enum Command {
     Parity(Box<ParityArgs>),
     /// Serve as a strangler-fig reverse proxy: each route to Node or Rust as crabport.routes.toml says, with shadow comparison and fallback.
     Proxy(Box<ProxyArgs>),
+    /// Move one hot function into a napi-rs addon inside the Node service: a crate whose binding is derived from the TypeScript types, and a loader that falls back to the JS.
+    Extract(Box<ExtractArgs>),
     /// Print the documentation of a scan rule, status, gap kind, crate state or finding code.
     Explain(ExplainArgs),
     /// Maintain the npm → crate knowledge base.
@@ -510,6 +512,37 @@ pub struct ProxyArgs {
     /// The summary printed on exit (Ctrl-C or SIGTERM).
     #[arg(long, value_enum, default_value_t = ProxyFormat::Terminal)]
     pub format: ProxyFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExtractArgs {
+    /// The function: FILE:FUNCTION (src/pricing.ts:computeTotal), a top-level function declaration or a const bound to a function.
+    #[arg(value_name = "FILE:FUNCTION")]
+    pub target: String,
+
+    /// Where the crate goes [default: native/<name>/ in the service, the nearest directory above FILE with a package.json].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// The crate's name [default: the function's name in kebab-case].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Write the crate again over an earlier extraction (a src/lib.rs whose body has been written is kept).
+    #[arg(long)]
+    pub force: bool,
+
+    #[arg(long, value_enum, default_value_t = ExtractFormat::Terminal)]
+    pub format: ExtractFormat,
+
+    #[command(flatten)]
+    pub index: IndexArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExtractFormat {
+    Terminal,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

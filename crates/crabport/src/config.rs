@@ -28,9 +28,23 @@ pub struct Config {
     pub bench: Option<BenchConfig>,
     /// `crabport parity` with no flags; targets fall back to `[bench]`'s.
     pub parity: Option<ParityConfig>,
+    /// `[[extract]]`: functions `crabport extract` moved to a native addon.
+    #[serde(default, rename = "extract")]
+    pub extracts: Vec<ExtractConfig>,
     /// Where the file was read from, to point errors found after parsing at it.
     #[serde(skip)]
     pub source: Option<ConfigSource>,
+}
+
+/// One `[[extract]]`, as `crabport extract` writes it; paths relative to
+/// crabport.toml.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractConfig {
+    pub function: String,
+    pub file: String,
+    pub crate_dir: String,
+    pub loader: String,
 }
 
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@ mod assess;
 mod audit;
 mod bench;
 mod explain;
+mod extract;
 mod kb;
 mod parity;
 mod plan;
@@ -24,6 +25,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitStatus> {
         Command::Bench(args) => bench::run(args, cli.quiet),
         Command::Parity(args) => parity::run(args, cli.quiet),
         Command::Proxy(args) => proxy::run(args, cli.quiet),
+        Command::Extract(args) => extract::run(args, cli.quiet),
         Command::Explain(args) => explain::run(args),
         Command::Kb(crate::cli::KbCommand::Check(args)) => kb::check(args, cli.quiet),
     }
