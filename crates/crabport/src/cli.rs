@@ -532,6 +532,34 @@ pub struct ExtractArgs {
     #[arg(long)]
     pub force: bool,
 
+    /// Record the function's real calls instead: run COMMAND (after --) with a Node preload that appends each call's arguments and result to --record-file; without a command, print how to load the preload.
+    #[arg(long)]
+    pub record: bool,
+
+    /// Where --record appends calls [default: calls.jsonl in the crate's directory].
+    #[arg(long, value_name = "FILE", requires = "record")]
+    pub record_file: Option<PathBuf>,
+
+    /// The compiled module the service loads, without extension, relative to the service [default: FILE's path, and the same under dist/].
+    #[arg(long, value_name = "PATH", requires = "record")]
+    pub record_module: Option<String>,
+
+    /// Calls recorded at most.
+    #[arg(long, value_name = "N", default_value_t = 10_000, requires = "record")]
+    pub record_max: u64,
+
+    /// A call whose JSON line is longer than this is skipped (and counted).
+    #[arg(long, value_name = "SIZE", default_value = "1MiB", requires = "record")]
+    pub record_max_bytes: String,
+
+    /// Share of calls recorded, 0 to 1.
+    #[arg(long, value_name = "RATIO", default_value_t = 1.0, requires = "record")]
+    pub record_sample: f64,
+
+    /// The command --record runs (its tests, a bench run, the service), after --.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+
     #[arg(long, value_enum, default_value_t = ExtractFormat::Terminal)]
     pub format: ExtractFormat,
 

@@ -22,15 +22,14 @@ pub struct Finding {
     pub idiom: String,
 }
 
-/// How the loader is written: the module system of the original.
+/// How the loader is written: the module system the TypeScript compiles to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoaderKind {
-    /// CommonJS JavaScript.
+    /// `require` is there.
     CommonJs,
-    /// ES module JavaScript (`createRequire` loads the addon).
+    /// ES modules (`"type": "module"`, `.mts`): `createRequire` loads the
+    /// addon.
     Esm,
-    /// TypeScript compiled to CommonJS.
-    TypeScript,
 }
 
 pub struct Crate {
@@ -187,31 +186,165 @@ pub fn loader(kind: LoaderKind, function: &str, original: &str, addon: &str) -> 
 "#
         )
     };
-    match kind {
-        LoaderKind::CommonJs => format!(
-            "{header}\"use strict\";\nconst original = require({original});\n{}const native = loadNative();\nmodule.exports = {{\n  ...original,\n  {function}: native ? native.{function} : original.{function},\n  crabportNative: native !== null,\n}};\n",
-            load("require")
-        ),
-        LoaderKind::Esm => format!(
-            "{header}import {{ createRequire }} from \"node:module\";\nimport * as original from {original};\nconst require = createRequire(import.meta.url);\n{}const native = loadNative();\nexport * from {original};\nexport const {function} = native ? native.{function} : original.{function};\nexport const crabportNative = native !== null;\n",
-            load("require")
-        ),
-        LoaderKind::TypeScript => format!(
-            "{header}import * as original from {original};\n\ntype Native = Pick<typeof original, {function_name}>;\n\n{}const native = loadNative() as Native | null;\nexport * from {original};\nexport const {function}: typeof original.{function} = native ? native.{function} : original.{function};\nexport const crabportNative = native !== null;\n",
-            load("require")
-                .replace(
-                    "function loadNative() {",
-                    "function loadNative(): unknown {",
-                )
-                .replace(
-                    "catch (e) {\n    if (e && e.code",
-                    "catch (e) {\n    if ((e as NodeJS.ErrnoException)?.code"
-                )
-        ),
-    }
+    let prelude = match kind {
+        LoaderKind::CommonJs => String::new(),
+        LoaderKind::Esm => "import { createRequire } from \"node:module\";\n".to_owned(),
+    };
+    let require = match kind {
+        LoaderKind::CommonJs => "",
+        LoaderKind::Esm => "const require = createRequire(import.meta.url);\n",
+    };
+    let body = load("require")
+        .replace(
+            "function loadNative() {",
+            "function loadNative(): unknown {",
+        )
+        .replace(
+            "catch (e) {\n    if (e && e.code",
+            "catch (e) {\n    if ((e as NodeJS.ErrnoException)?.code",
+        );
+    format!(
+        "{header}{prelude}import * as original from {original};\n{require}\ntype Native = Pick<typeof original, {function_name}>;\n\n{body}const native = loadNative() as Native | null;\nexport * from {original};\nexport const {function}: typeof original.{function} = native ? native.{function} : original.{function};\nexport const crabportNative = native !== null;\n"
+    )
 }
 
 /// A JavaScript string literal (JSON's escaping is valid JavaScript).
 fn js_string(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
 }
+
+/// The Node preload `crabport extract --record` runs the service with
+/// (`node --require`): it wraps the function where a CommonJS module whose
+/// path ends in `CRABPORT_RECORD_MODULE` (the original's path without its
+/// extension, `src/` and `dist/` alike) exports it, and appends each call —
+/// arguments and result, or the error — to `CRABPORT_RECORD_FILE` as one
+/// JSON line, synchronously, so a crash loses nothing written. Bounded by
+/// `CRABPORT_RECORD_MAX` calls and `CRABPORT_RECORD_MAX_BYTES` per call,
+/// sampled by `CRABPORT_RECORD_SAMPLE` (0–1); what is left out is counted
+/// on the last line. Buffers and typed arrays are written as
+/// `{"$bytes": base64}`; a call with values JSON cannot hold (functions,
+/// symbols, BigInt, cycles) is skipped and counted, never guessed.
+pub const RECORD_PRELOAD: &str = r#"// Written by `crabport extract --record`. Loaded with `node --require`.
+"use strict";
+const fs = require("node:fs");
+const Module = require("node:module");
+
+const env = process.env;
+const suffix = (env.CRABPORT_RECORD_MODULE || "").replace(/\\/g, "/");
+const name = env.CRABPORT_RECORD_FUNCTION;
+const max = Number(env.CRABPORT_RECORD_MAX || 10000);
+const maxBytes = Number(env.CRABPORT_RECORD_MAX_BYTES || 1048576);
+const sample = Number(env.CRABPORT_RECORD_SAMPLE || 1);
+const out = fs.openSync(env.CRABPORT_RECORD_FILE, "a");
+const counts = { recorded: 0, over_size: 0, not_json: 0, over_count: 0, not_sampled: 0 };
+let wrapped = 0;
+
+function encode(value, seen) {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new TypeError("a non-finite number");
+    return value;
+  }
+  if (value === undefined) return null;
+  if (typeof value !== "object") throw new TypeError(typeof value);
+  if (ArrayBuffer.isView(value)) {
+    return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64") };
+  }
+  if (seen.has(value)) throw new TypeError("a cycle");
+  seen.add(value);
+  let copy;
+  if (Array.isArray(value)) {
+    copy = value.map((v) => encode(v, seen));
+  } else {
+    copy = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (v !== undefined) copy[k] = encode(v, seen);
+    }
+  }
+  seen.delete(value);
+  return copy;
+}
+
+function write(entry) {
+  let line;
+  try {
+    line = JSON.stringify({ v: 1, args: encode(entry.args, new Set()), ...("error" in entry
+      ? { error: String(entry.error && entry.error.message || entry.error) }
+      : { result: encode(entry.result, new Set()) }) });
+  } catch {
+    counts.not_json += 1;
+    return;
+  }
+  if (Buffer.byteLength(line) > maxBytes) {
+    counts.over_size += 1;
+    return;
+  }
+  fs.writeSync(out, line + "\n");
+  counts.recorded += 1;
+}
+
+function wrap(original) {
+  const recording = function (...args) {
+    if (counts.recorded >= max) {
+      counts.over_count += 1;
+      return original.apply(this, args);
+    }
+    if (sample < 1 && Math.random() >= sample) {
+      counts.not_sampled += 1;
+      return original.apply(this, args);
+    }
+    // Copied before the call: the function may change what it was given.
+    let before;
+    try {
+      before = encode(args, new Set());
+    } catch {
+      counts.not_json += 1;
+      return original.apply(this, args);
+    }
+    let result;
+    try {
+      result = original.apply(this, args);
+    } catch (error) {
+      write({ args: before, error });
+      throw error;
+    }
+    if (result && typeof result.then === "function") {
+      return result.then(
+        (value) => { write({ args: before, result: value }); return value; },
+        (error) => { write({ args: before, error }); throw error; },
+      );
+    }
+    write({ args: before, result });
+    return result;
+  };
+  Object.defineProperty(recording, "name", { value: original.name });
+  return recording;
+}
+
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  const exported = load.apply(this, arguments);
+  let file;
+  try {
+    file = Module._resolveFilename(request, parent, isMain).replace(/\\/g, "/");
+  } catch {
+    return exported;
+  }
+  const stem = file.replace(/\.[cm]?[jt]sx?$/, "");
+  if (exported && typeof exported[name] === "function" && !exported[name].crabportRecording
+      && (stem.endsWith(suffix) || stem.endsWith(suffix.replace(/^src\//, "dist/")))) {
+    const recording = wrap(exported[name]);
+    recording.crabportRecording = true;
+    try {
+      exported[name] = recording;
+      wrapped += exported[name] === recording ? 1 : 0;
+    } catch {}
+  }
+  return exported;
+};
+
+process.on("exit", () => {
+  fs.writeSync(out, JSON.stringify({ v: 1, summary: { ...counts, wrapped } }) + "\n");
+  fs.closeSync(out);
+});
+"#;

@@ -59,6 +59,27 @@ pub fn run(args: &ExtractArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let service = service_dir(&file_abs);
     let shown = |p: &Path| relative(&service, p).display().to_string();
     let rust_signature = rust_signature(&signature);
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => signature
+            .rust_name
+            .trim_start_matches("r#")
+            .replace('_', "-"),
+    };
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        || name.is_empty()
+    {
+        bail!("--name {name:?}: a crate name is letters, digits, - and _");
+    }
+    let crate_dir = match &args.out {
+        Some(dir) => std::path::absolute(dir)?,
+        None => service.join("native").join(&name),
+    };
+    if args.record {
+        return record(args, &service, &file_abs, function, &crate_dir, quiet);
+    }
 
     if !unsupported.is_empty() {
         let report = Report {
@@ -96,24 +117,6 @@ pub fn run(args: &ExtractArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Error);
     }
 
-    let name = match &args.name {
-        Some(n) => n.clone(),
-        None => signature
-            .rust_name
-            .trim_start_matches("r#")
-            .replace('_', "-"),
-    };
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        || name.is_empty()
-    {
-        bail!("--name {name:?}: a crate name is letters, digits, - and _");
-    }
-    let crate_dir = match &args.out {
-        Some(dir) => std::path::absolute(dir)?,
-        None => service.join("native").join(&name),
-    };
     let lib_path = crate_dir.join("src/lib.rs");
     let existing_lib = std::fs::read_to_string(&lib_path).ok();
     if crate_dir.join("Cargo.toml").exists() && !args.force {
@@ -274,21 +277,23 @@ fn loader_path(file: &Path) -> PathBuf {
     file.with_file_name(format!("{stem}.native.{ext}"))
 }
 
-/// How the loader is written, and how it names the original.
+/// How the loader is written, and how it names the original: ES modules
+/// (`.mts`, or `"type": "module"` for `.ts`) import it with the `.js` the
+/// compiler writes.
 fn loader_kind(file: &Path, service: &Path) -> (LoaderKind, String) {
     let stem = file
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("module");
-    let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("js");
+    let ext = file.extension().and_then(|e| e.to_str()).unwrap_or("ts");
     let module_package = std::fs::read_to_string(service.join("package.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .is_some_and(|p| p["type"] == "module");
     match ext {
-        "ts" | "tsx" | "mts" | "cts" => (LoaderKind::TypeScript, format!("./{stem}")),
-        "mjs" => (LoaderKind::Esm, format!("./{stem}.mjs")),
-        "js" if module_package => (LoaderKind::Esm, format!("./{stem}.js")),
+        "mts" => (LoaderKind::Esm, format!("./{stem}.mjs")),
+        "cts" => (LoaderKind::CommonJs, format!("./{stem}.cjs")),
+        _ if module_package => (LoaderKind::Esm, format!("./{stem}.js")),
         _ => (LoaderKind::CommonJs, format!("./{stem}")),
     }
 }
@@ -382,4 +387,157 @@ fn record_in_config(
         quoted(&loader_rel),
     ));
     std::fs::write(&path, out).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Writes the preload beside the crate and runs the command with it (or
+/// says how to); then reports what was recorded.
+fn record(
+    args: &ExtractArgs,
+    service: &Path,
+    file: &Path,
+    function: &str,
+    crate_dir: &Path,
+    quiet: bool,
+) -> anyhow::Result<ExitStatus> {
+    if !(0.0..=1.0).contains(&args.record_sample) || args.record_sample == 0.0 {
+        bail!(
+            "--record-sample {}: a share above 0, at most 1",
+            args.record_sample
+        );
+    }
+    let max_bytes = crate::config::parse_size(&args.record_max_bytes)
+        .map_err(|e| anyhow!("--record-max-bytes: {e}"))?;
+    std::fs::create_dir_all(crate_dir)
+        .with_context(|| format!("cannot create {}", crate_dir.display()))?;
+    let preload = crate_dir.join("record.cjs");
+    std::fs::write(&preload, generate::RECORD_PRELOAD)
+        .with_context(|| format!("cannot write {}", preload.display()))?;
+    let calls = match &args.record_file {
+        Some(f) => std::path::absolute(f)?,
+        None => crate_dir.join("calls.jsonl"),
+    };
+    let module = match &args.record_module {
+        Some(m) => m.clone(),
+        None => relative(service, &file.with_extension(""))
+            .display()
+            .to_string(),
+    };
+    let env: Vec<(&str, String)> = vec![
+        ("CRABPORT_RECORD_FUNCTION", function.to_owned()),
+        ("CRABPORT_RECORD_MODULE", module),
+        ("CRABPORT_RECORD_FILE", calls.display().to_string()),
+        ("CRABPORT_RECORD_MAX", args.record_max.to_string()),
+        ("CRABPORT_RECORD_MAX_BYTES", max_bytes.to_string()),
+        ("CRABPORT_RECORD_SAMPLE", args.record_sample.to_string()),
+        // The JavaScript is what is recorded.
+        ("CRABPORT_NATIVE", "0".to_owned()),
+    ];
+    let node_options = format!(
+        "{} --require {}",
+        std::env::var("NODE_OPTIONS").unwrap_or_default(),
+        preload.display()
+    )
+    .trim()
+    .to_owned();
+    let Some((program, rest)) = args.command.split_first() else {
+        let assignments: String = env
+            .iter()
+            .map(|(k, v)| format!("{k}={} ", shell_quote(v)))
+            .collect();
+        print_report(&format!(
+            "{assignments}NODE_OPTIONS={} <your command>\n",
+            shell_quote(&node_options)
+        ))?;
+        return Ok(ExitStatus::Success);
+    };
+    let before = std::fs::metadata(&calls).map_or(0, |m| m.len());
+    let status = std::process::Command::new(program)
+        .args(rest)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("NODE_OPTIONS", &node_options)
+        // Its output goes to stderr: stdout is crabport's report.
+        .stdout(std::process::Stdio::from(std::io::stderr()))
+        .status()
+        .with_context(|| format!("cannot run {program}"))?;
+    let text = std::fs::read_to_string(&calls).unwrap_or_default();
+    let new = text
+        .get(usize::try_from(before).unwrap_or(0)..)
+        .unwrap_or("");
+    let mut recorded = 0u64;
+    let mut skipped = serde_json::Map::new();
+    let mut wrapped = 0u64;
+    for line in new.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if let Some(summary) = v.get("summary").and_then(|s| s.as_object()) {
+            for (k, n) in summary {
+                let n = n.as_u64().unwrap_or(0);
+                match k.as_str() {
+                    "recorded" => recorded += n,
+                    "wrapped" => wrapped += n,
+                    other => {
+                        let seen = skipped
+                            .get(other)
+                            .and_then(serde_json::Value::as_u64)
+                            .unwrap_or(0);
+                        skipped.insert(other.to_owned(), (seen + n).into());
+                    }
+                }
+            }
+        }
+    }
+    let skipped_text: Vec<String> = skipped
+        .iter()
+        .filter(|(_, n)| n.as_u64().unwrap_or(0) > 0)
+        .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
+        .collect();
+    let report = serde_json::json!({
+        "schema_version": 1,
+        "function": function,
+        "calls_file": relative(service, &calls).display().to_string(),
+        "recorded": recorded,
+        "skipped": skipped,
+        "wrapped_modules": wrapped,
+        "command_status": status.code(),
+    });
+    match args.format {
+        ExtractFormat::Json => {
+            print_report(&format!("{}\n", serde_json::to_string_pretty(&report)?))?
+        }
+        ExtractFormat::Terminal => print_report(&format!(
+            "crabport extract --record: {recorded} calls of {function} recorded in {}{}\n",
+            escape::terminal(&relative(service, &calls).display().to_string()),
+            if skipped_text.is_empty() {
+                String::new()
+            } else {
+                format!(" (left out: {})", skipped_text.join(", "))
+            }
+        ))?,
+    }
+    if wrapped == 0 {
+        warn(
+            quiet,
+            &format!(
+                "no loaded module exported {function} where --record looked ({}): set --record-module to the compiled module's path",
+                escape::terminal(&env[1].1)
+            ),
+        );
+        return Ok(ExitStatus::Failure);
+    }
+    if !status.success() {
+        warn(quiet, &format!("{program} exited with {status}"));
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn shell_quote(text: &str) -> String {
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-=:,".contains(c))
+    {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }

@@ -297,10 +297,88 @@ console.log(JSON.stringify({ native: loaded.crabportNative, same }));
         node(dir.path(), script, Some("0")),
         r#"{"native":false,"same":true}"#
     );
-    std::fs::remove_file(addon).unwrap();
+
+    // Real calls recorded while the service runs (here: the script above),
+    // bounded; replayed through the addon they give the recorded results.
+    let out = crabport()
+        .current_dir(dir.path())
+        .args(["extract", "src/invoice.ts:computeInvoice", "--record"])
+        .args(["--record-max", "50", "--format", "json", "--"])
+        .args(["node", "-e", script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["recorded"], 50, "{report}");
+    assert_eq!(report["calls_file"], "native/compute-invoice/calls.jsonl");
+    // 200 invoices, each priced by both implementations; the native one
+    // is not recorded (CRABPORT_NATIVE=0 while recording).
+    assert_eq!(report["skipped"]["over_count"], 350, "{report}");
+    let replay = r#"
+const native = require("./native/compute-invoice/compute-invoice.node");
+const lines = require("fs").readFileSync("native/compute-invoice/calls.jsonl", "utf8").trim().split("\n").map(JSON.parse);
+const calls = lines.filter((l) => l.args);
+const same = calls.every((c) => JSON.stringify(native.computeInvoice(...c.args)) === JSON.stringify(c.result));
+console.log(JSON.stringify({ calls: calls.length, same, summary: lines.at(-1).summary.recorded }));
+"#;
+    assert_eq!(
+        node(dir.path(), replay, None),
+        r#"{"calls":50,"same":true,"summary":50}"#
+    );
+
+    std::fs::remove_file(&addon).unwrap();
     assert_eq!(
         node(dir.path(), script, None),
         r#"{"native":false,"same":true}"#,
         "no addon built: the JavaScript"
     );
+
+    // The same service as ES modules: the loader imports with createRequire.
+    let package = std::fs::read_to_string(dir.path().join("package.json")).unwrap();
+    std::fs::write(
+        dir.path().join("package.json"),
+        package.replacen(
+            "\"private\": true,",
+            "\"private\": true,\n  \"type\": \"module\",",
+            1,
+        ),
+    )
+    .unwrap();
+    let tsconfig = std::fs::read_to_string(dir.path().join("tsconfig.json")).unwrap();
+    std::fs::write(
+        dir.path().join("tsconfig.json"),
+        tsconfig.replace("\"module\": \"commonjs\"", "\"module\": \"NodeNext\""),
+    )
+    .unwrap();
+    let out = extract(dir.path(), &["src/invoice.ts:computeInvoice", "--force"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let loader = std::fs::read_to_string(dir.path().join("src/invoice.native.ts")).unwrap();
+    assert!(
+        loader.contains("createRequire(import.meta.url)"),
+        "{loader}"
+    );
+    std::fs::remove_dir_all(dir.path().join("dist")).unwrap();
+    run(Process::new("node")
+        .arg("node_modules/typescript/bin/tsc")
+        .current_dir(dir.path()));
+    build_addon(&crate_dir, "compute-invoice");
+    let esm = r#"
+const loaded = await import("./dist/invoice.native.js");
+const original = await import("./dist/invoice.js");
+const items = [{ sku: "a", unitPriceCents: 1999, quantity: 3, discountBasisPoints: 1250 }];
+console.log(JSON.stringify({ native: loaded.crabportNative,
+  same: JSON.stringify(loaded.computeInvoice(items, 725)) === JSON.stringify(original.computeInvoice(items, 725)) }));
+"#;
+    let mut cmd = Process::new("node");
+    cmd.args(["--input-type=module", "-e", esm])
+        .current_dir(dir.path());
+    assert_eq!(run(&mut cmd).trim(), r#"{"native":true,"same":true}"#);
 }
