@@ -502,56 +502,40 @@ async fn noise_is_learnt_from_a_second_copy_to_the_primary_and_real_differences_
         }
     };
 
+    // Four GETs through a proxy shadowing to `shadow_price`: what the
+    // shadow stats say once every copy is compared.
+    let shadow_stats = |shadow_price: u32, secondary: bool| async move {
+        let p = start(
+            json_upstream(1, 0).await,
+            json_upstream(shadow_price, 100).await,
+            &route,
+            |c| {
+                shadowed(c);
+                c.shadow.secondary = secondary;
+            },
+        )
+        .await;
+        for id in 0..4 {
+            get_body(p.addr, &format!("/items/{id}")).await;
+        }
+        settle(&p).await;
+        let sh = shadows(&p).unwrap();
+        p.finish().await;
+        sh
+    };
+
     // The same service on both sides, but every answer has its own counter.
-    let p = start(
-        json_upstream(1, 0).await,
-        json_upstream(1, 100).await,
-        &route,
-        shadowed,
-    )
-    .await;
-    for id in 0..4 {
-        get_body(p.addr, &format!("/items/{id}")).await;
-    }
-    settle(&p).await;
-    let sh = shadows(&p).unwrap();
+    let sh = shadow_stats(1, true).await;
     assert_eq!((sh.compared, sh.noise, sh.different), (4, 4, 0), "{sh:?}");
     assert_eq!(sh.noise_fields.len(), 1, "{sh:?}");
     assert_eq!(sh.noise_fields[0].pointer, "/request");
-    p.finish().await;
 
     // Without the second copy, nothing says the counter is noise.
-    let p = start(
-        json_upstream(1, 0).await,
-        json_upstream(1, 100).await,
-        &route,
-        |c| {
-            shadowed(c);
-            c.shadow.secondary = false;
-        },
-    )
-    .await;
-    for id in 0..4 {
-        get_body(p.addr, &format!("/items/{id}")).await;
-    }
-    settle(&p).await;
-    let sh = shadows(&p).unwrap();
+    let sh = shadow_stats(1, false).await;
     assert_eq!((sh.compared, sh.noise, sh.different), (4, 0, 4), "{sh:?}");
-    p.finish().await;
 
     // A real difference stays one, and is the only one listed.
-    let p = start(
-        json_upstream(1, 0).await,
-        json_upstream(2, 100).await,
-        &route,
-        shadowed,
-    )
-    .await;
-    for id in 0..4 {
-        get_body(p.addr, &format!("/items/{id}")).await;
-    }
-    settle(&p).await;
-    let sh = shadows(&p).unwrap();
+    let sh = shadow_stats(2, true).await;
     assert_eq!((sh.compared, sh.different), (4, 4), "{sh:?}");
     let pointers: Vec<&str> = sh.differences.iter().map(|d| d.pointer.as_str()).collect();
     assert_eq!(pointers, ["/price"], "{sh:?}");
@@ -562,5 +546,4 @@ async fn noise_is_learnt_from_a_second_copy_to_the_primary_and_real_differences_
         ),
         (Some("1"), Some("2"))
     );
-    p.finish().await;
 }

@@ -23,25 +23,20 @@ fn free_port() -> u16 {
 /// One GET over a fresh connection: the status, or `None` when nothing
 /// answered.
 fn get(addr: SocketAddr, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nhost: shop.test\r\nconnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    out.get(9..12)?.parse().ok()
+    get_with(addr, path, "")
 }
 
 /// One GET as user `user` (the sticky key): the status.
 fn get_as(addr: SocketAddr, path: &str, user: u32) -> Option<u16> {
+    get_with(addr, path, &format!("x-user: u{user}\r\n"))
+}
+
+fn get_with(addr: SocketAddr, path: &str, headers: &str) -> Option<u16> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nhost: shop.test\r\nx-user: u{user}\r\nconnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nhost: shop.test\r\n{headers}connection: close\r\n\r\n"
     )
     .ok()?;
     let mut out = String::new();
