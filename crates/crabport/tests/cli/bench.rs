@@ -137,7 +137,9 @@ fn bench_of_the_example_measures_both_targets_and_leaves_nothing_behind() {
             c["ratio"].as_f64().unwrap(),
             c["ci_high"].as_f64().unwrap(),
         );
-        assert!(lo <= hi && lo > 0.0 && r > 0.0, "{c}");
+        // CPU is read in clock ticks (10 ms): a round of the Rust port can
+        // measure 0, so a CI may reach 0 but never go below it.
+        assert!(lo <= hi && lo >= 0.0 && r > 0.0, "{c}");
         assert!(c["significant"].is_boolean(), "{c}");
     }
     // The example's [[service]] goal, restated as a bench check, was checked.
