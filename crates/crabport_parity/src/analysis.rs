@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::Serialize;
+
 use crate::compare::{self, CompareOptions, Difference, Kind, Part, PointerPattern};
 use crate::exchange::Request;
 use crate::replay::{Failure, Outcome};
@@ -83,21 +85,25 @@ fn class(kind: Kind) -> Class {
 /// [`Analysis`] it classifies as it goes: a field is noise from the first
 /// request whose two answers differed there, which for request ids and
 /// timestamps is the request itself.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(transparent)]
 pub struct LearnedNoise {
     fields: Vec<LearnedField>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct LearnedField {
     pub part: Part,
     /// The pointer pattern (array indices as `*`).
+    #[serde(rename = "pointer")]
     pub pattern: String,
+    #[serde(skip)]
     class: Class,
     /// Requests whose two answers differed here.
     pub seen: u64,
     /// The first two values seen.
-    pub example: (Option<String>, Option<String>),
+    pub first: Option<String>,
+    pub second: Option<String>,
 }
 
 impl LearnedNoise {
@@ -122,7 +128,8 @@ impl LearnedNoise {
                         pattern: d.pattern.clone(),
                         class,
                         seen: 0,
-                        example: (d.baseline.clone(), d.candidate.clone()),
+                        first: d.baseline.clone(),
+                        second: d.candidate.clone(),
                     });
                     self.fields.len() - 1
                 }

@@ -66,8 +66,9 @@ pub fn load(path: &Path) -> Result<Vec<Request>, InputError> {
     }
 }
 
-/// Whether `method` changes state unless the file says otherwise.
-fn mutating(method: &str) -> bool {
+/// Whether `method` changes state unless the file says otherwise: all but
+/// the safe methods (RFC 9110 §9.2.1).
+pub fn mutating(method: &str) -> bool {
     !matches!(method, "GET" | "HEAD" | "OPTIONS")
 }
 

@@ -40,7 +40,7 @@ use crabport_parity::exchange::{
     Body as ParityBody, Origin, Request as Recorded, Response as Answer,
 };
 use crabport_parity::route::RouteMatcher;
-use crabport_parity::source::{RecordExtra, write_record};
+use crabport_parity::source::{RecordExtra, mutating, write_record};
 use crabport_plan::emit::Target;
 use crabport_plan::table::{DEFAULT_CANARY_PERCENT, State, TableEntry};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -212,20 +212,7 @@ pub struct ShadowStats {
     pub differences: Vec<ShadowDifference>,
     /// Where the serving side disagreed with itself (learnt from the
     /// second copies), so the shadow may differ there too.
-    pub noise_fields: Vec<NoiseField>,
-    #[serde(skip)]
-    learnt: LearnedNoise,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct NoiseField {
-    pub part: compare::Part,
-    pub pointer: String,
-    /// Requests whose two answers from the serving side differed here.
-    pub seen: u64,
-    /// The first such pair of values.
-    pub first: Option<String>,
-    pub second: Option<String>,
+    pub noise_fields: LearnedNoise,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -534,18 +521,6 @@ impl Shared {
                 #[allow(clippy::cast_precision_loss)] // counts far below 2^52
                 let parity = (judged > 0).then(|| (sh.identical + sh.noise) as f64 / judged as f64);
                 sh.parity = parity;
-                sh.noise_fields = sh
-                    .learnt
-                    .fields()
-                    .iter()
-                    .map(|f| NoiseField {
-                        part: f.part,
-                        pointer: f.pattern.clone(),
-                        seen: f.seen,
-                        first: f.example.0.clone(),
-                        second: f.example.1.clone(),
-                    })
-                    .collect();
                 r
             })
             .collect()
@@ -778,28 +753,25 @@ impl Shared {
             .iter()
             .filter(|d| !ignores.iter().any(|i| i.covers(route, d)))
             .collect();
-        let second = self.config.shadow.secondary
-            && !explicit.is_empty()
-            && matches!(copy.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        let own = if second {
-            match self.fetch(served_by, &copy).await {
-                Some(again) => self
-                    .compared(primary, again)
-                    .await
-                    .map(|(_, own)| own)
-                    .unwrap_or_default(),
-                None => Vec::new(),
-            }
+        let second =
+            self.config.shadow.secondary && !explicit.is_empty() && !mutating(copy.method.as_str());
+        let again = if second {
+            self.fetch(served_by, &copy).await
         } else {
-            Vec::new()
+            None
         };
+        let own = match again {
+            Some(again) => self.compared(primary, again).await.map(|(_, own)| own),
+            None => None,
+        }
+        .unwrap_or_default();
         self.count(route, |s| {
             let sh = &mut s.shadow;
             sh.compared += 1;
-            sh.learnt.learn(&own);
+            sh.noise_fields.learn(&own);
             let real: Vec<_> = explicit
                 .into_iter()
-                .filter(|d| !sh.learnt.covers(d))
+                .filter(|d| !sh.noise_fields.covers(d))
                 .collect();
             if all.is_empty() {
                 sh.identical += 1;
@@ -911,7 +883,7 @@ impl Shared {
             target: target.to_owned(),
             headers,
             body: body.to_vec(),
-            mutates: !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS),
+            mutates: mutating(method.as_str()),
             origin: Origin {
                 file: PathBuf::new(),
                 line: 0,

@@ -126,6 +126,18 @@ struct Track {
     held: bool,
 }
 
+impl Track {
+    /// A step at `percent` from `now`, judged on what comes after `start`.
+    fn new(percent: u8, now: Instant, start: Counters) -> Self {
+        Self {
+            percent,
+            since: now,
+            start,
+            held: false,
+        }
+    }
+}
+
 /// Follows every canary route of the running proxy.
 pub struct Promoter {
     policy: Policy,
@@ -162,18 +174,14 @@ impl Promoter {
         };
         let mut events = Vec::new();
         for (route, percent) in canaries {
-            let track = self.tracks.entry(route.clone()).or_insert_with(|| Track {
-                percent: *percent,
-                since: now,
-                start: counters(route),
-                held: false,
-            });
+            let track = self
+                .tracks
+                .entry(route.clone())
+                .or_insert_with(|| Track::new(*percent, now, counters(route)));
             if track.percent != *percent {
                 *track = Track {
-                    percent: *percent,
-                    since: now,
-                    start: counters(route),
                     held: track.held,
+                    ..Track::new(*percent, now, counters(route))
                 };
             }
             if track.held || now.duration_since(track.since) < self.policy.interval {
@@ -239,12 +247,7 @@ impl Promoter {
                         window.rust_requests
                     ),
                 ));
-                *track = Track {
-                    percent: next,
-                    since: now,
-                    start: counters(route),
-                    held: false,
-                };
+                *track = Track::new(next, now, counters(route));
             }
         }
         events

@@ -527,8 +527,8 @@ async fn noise_is_learnt_from_a_second_copy_to_the_primary_and_real_differences_
     // The same service on both sides, but every answer has its own counter.
     let sh = shadow_stats(1, true).await;
     assert_eq!((sh.compared, sh.noise, sh.different), (4, 4, 0), "{sh:?}");
-    assert_eq!(sh.noise_fields.len(), 1, "{sh:?}");
-    assert_eq!(sh.noise_fields[0].pointer, "/request");
+    assert_eq!(sh.noise_fields.fields().len(), 1, "{sh:?}");
+    assert_eq!(sh.noise_fields.fields()[0].pattern, "/request");
 
     // Without the second copy, nothing says the counter is noise.
     let sh = shadow_stats(1, false).await;

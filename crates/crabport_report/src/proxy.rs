@@ -134,12 +134,12 @@ pub fn terminal(summary: &Summary, width: usize) -> String {
         }
     }
     for r in &summary.routes {
-        for n in &r.shadow.noise_fields {
+        for n in r.shadow.noise_fields.fields() {
             let _ = writeln!(
                 out,
                 "  {}  {} {}  noise: the primary answered {} then {} ({} requests)",
                 t(&r.route),
-                paint(st.info, &format!("{} {}", n.part.as_str(), t(&n.pointer))),
+                paint(st.info, &format!("{} {}", n.part.as_str(), t(&n.pattern))),
                 paint(st.dim, "ignored"),
                 t(n.first.as_deref().unwrap_or("(absent)")),
                 t(n.second.as_deref().unwrap_or("(absent)")),

@@ -137,7 +137,7 @@ pub fn run(args: &ProxyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         let bar = progress(0, quiet, "proxy");
         bar.set_message(format!("listening on {addr}"));
         let shutdown = shutdown_signal();
-        let (table_tx, table_rx) = tokio::sync::watch::channel(table);
+        let (table_tx, _) = tokio::sync::watch::channel(table);
         let watcher = tokio::spawn(watch_table(
             args.path.clone(),
             ShadowChoice::of(args),
@@ -153,7 +153,7 @@ pub fn run(args: &ProxyArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
                     dir: args.path.clone(),
                     choice: ShadowChoice::of(args),
                     routing: routing.clone(),
-                    table: (table_tx, table_rx),
+                    table: table_tx,
                     events: Arc::clone(&events),
                     bar: bar.clone(),
                     quiet,
@@ -228,10 +228,8 @@ struct Promotion {
     dir: PathBuf,
     choice: ShadowChoice,
     routing: crabport_proxy::RoutingHandle,
-    table: (
-        tokio::sync::watch::Sender<Option<RouteTable>>,
-        tokio::sync::watch::Receiver<Option<RouteTable>>,
-    ),
+    /// The table in force, as the watcher and the promoter last set it.
+    table: tokio::sync::watch::Sender<Option<RouteTable>>,
     events: Arc<Mutex<Vec<promote::Event>>>,
     bar: indicatif::ProgressBar,
     quiet: bool,
@@ -243,7 +241,7 @@ struct Promotion {
 async fn promote(p: Promotion, mut promoter: Promoter) {
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let canaries: Vec<(String, u8)> = p.table.1.borrow().as_ref().map_or_else(Vec::new, |t| {
+        let canaries: Vec<(String, u8)> = p.table.borrow().as_ref().map_or_else(Vec::new, |t| {
             t.entries
                 .iter()
                 .filter_map(|e| match Placement::of(e) {
@@ -262,7 +260,7 @@ async fn promote(p: Promotion, mut promoter: Promoter) {
                     match crabport_plan::table::set_canary_share(&p.dir, method, path, event.to) {
                         Ok(table) => {
                             p.routing.replace(&build_rules(&table, &p.choice));
-                            p.table.0.send_replace(Some(table));
+                            p.table.send_replace(Some(table));
                             format!(
                                 "promoted {}: {}% → {}% of its traffic on Rust ({})",
                                 event.route, event.from, event.to, event.reason
