@@ -130,11 +130,9 @@ fn lib_rs(s: &Signature, findings: &[Finding], original: &str) -> String {
             }
         }
     }
-    let params: Vec<String> = s
-        .params
-        .iter()
-        .map(|p| format!("{}: {}", unused(&p.rust_name), p.ty.rust()))
-        .collect();
+    // Parameters of the unwritten body are unused; the developer drops the
+    // underscore when writing it.
+    let params = s.rust_params("_");
     let returns = s.returns.rust();
     let _ = write!(
         out,
@@ -142,15 +140,8 @@ fn lib_rs(s: &Signature, findings: &[Finding], original: &str) -> String {
         js = s.function,
         asyncness = if s.is_async { "async " } else { "" },
         name = s.rust_name,
-        params = params.join(", "),
     );
     out
-}
-
-/// Parameters of the unwritten body are unused; the developer drops the
-/// underscore when writing it.
-fn unused(name: &str) -> String {
-    format!("_{}", name.trim_start_matches("r#"))
 }
 
 fn mentions_buffer(t: &RustType) -> bool {

@@ -101,6 +101,37 @@ pub struct Signature {
     pub source: String,
 }
 
+impl Signature {
+    /// `items: Vec<LineItem>, tax: u32`; with a `prefix`, each name after it
+    /// (and without `r#`).
+    pub fn rust_params(&self, prefix: &str) -> String {
+        self.params
+            .iter()
+            .map(|p| {
+                let name = if prefix.is_empty() {
+                    p.rust_name.clone()
+                } else {
+                    format!("{prefix}{}", p.rust_name.trim_start_matches("r#"))
+                };
+                format!("{name}: {}", p.ty.rust())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `fn compute_total(items: Vec<LineItem>) -> i64`: what the binding
+    /// takes and gives, before napi's `Result`.
+    pub fn rust_signature(&self) -> String {
+        format!(
+            "{}fn {}({}) -> {}",
+            if self.is_async { "async " } else { "" },
+            self.rust_name,
+            self.rust_params(""),
+            self.returns.rust()
+        )
+    }
+}
+
 /// What [`derive`] found: a signature, and what it could not map (empty
 /// when the binding can be generated).
 #[derive(Debug, Clone)]
@@ -442,14 +473,14 @@ impl<'a> Mapper<'_, 'a> {
 
     /// A type alias or interface of this file.
     fn named(&mut self, name: &str, span: Span, hint: Option<String>) -> RustType {
-        if self.structs.iter().any(|s| s.name == name) || self.in_progress.iter().any(|n| n == name)
-        {
-            if self.in_progress.iter().any(|n| n == name) {
-                self.refuse(
-                    span,
-                    "a recursive type needs a hand-written conversion (Box it in Rust)",
-                );
-            }
+        if self.in_progress.iter().any(|n| n == name) {
+            self.refuse(
+                span,
+                "a recursive type needs a hand-written conversion (Box it in Rust)",
+            );
+            return RustType::Struct(name.to_owned());
+        }
+        if self.structs.iter().any(|s| s.name == name) {
             return RustType::Struct(name.to_owned());
         }
         if let Some(alias) = self.types.get(name).copied() {

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::ExitStatus;
 use crate::cli::{ExtractArgs, ExtractFormat};
+use crate::config::{AuditConfig, Config};
 use crate::output::{print_report, warn};
 
 /// The line in a generated body that says it is not written yet.
@@ -58,7 +59,8 @@ pub fn run(args: &ExtractArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
     let file_abs = std::path::absolute(&file).with_context(|| format!("{}", file.display()))?;
     let service = service_dir(&file_abs);
     let shown = |p: &Path| relative(&service, p).display().to_string();
-    let rust_signature = rust_signature(&signature);
+    let rust_signature = signature.rust_signature();
+    let config = Config::load(&service)?;
     let name = match &args.name {
         Some(n) => n.clone(),
         None => signature
@@ -126,13 +128,22 @@ pub fn run(args: &ExtractArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         );
     }
 
-    let versions = resolve_versions(args)?;
+    let loader_path = loader_path(&file_abs);
+    // Checked before anything is written.
+    let config_text = config_with_entry(
+        &config,
+        &service,
+        function,
+        &file_abs,
+        &crate_dir,
+        &loader_path,
+    )?;
+    let versions = resolve_versions(args, &config.audit)?;
     let findings = findings_in(&service, &file_abs, &signature);
     let original_shown = shown(&file_abs);
     let files = generate::crate_files(&name, &signature, &findings, &versions, &original_shown);
 
     let (kind, original_spec) = loader_kind(&file_abs, &service);
-    let loader_path = loader_path(&file_abs);
     let addon = relative(
         loader_path.parent().unwrap_or(Path::new(".")),
         &crate_dir.join(format!("{name}.node")),
@@ -171,7 +182,10 @@ pub fn run(args: &ExtractArgs, quiet: bool) -> anyhow::Result<ExitStatus> {
         }
     }
     write(&loader_path, &loader_text)?;
-    record_in_config(&service, function, &file_abs, &crate_dir, &loader_path)?;
+    if let Some(text) = config_text {
+        let path = service.join("crabport.toml");
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
 
     let report = Report {
         schema_version: 1,
@@ -219,21 +233,6 @@ fn json(report: &Report<'_>) -> anyhow::Result<String> {
     let mut text = serde_json::to_string_pretty(report)?;
     text.push('\n');
     Ok(text)
-}
-
-fn rust_signature(s: &Signature) -> String {
-    let params: Vec<String> = s
-        .params
-        .iter()
-        .map(|p| format!("{}: {}", p.rust_name, p.ty.rust()))
-        .collect();
-    format!(
-        "{}fn {}({}) -> {}",
-        if s.is_async { "async " } else { "" },
-        s.rust_name,
-        params.join(", "),
-        s.returns.rust()
-    )
 }
 
 /// The nearest directory at or above the file's with a package.json.
@@ -298,9 +297,8 @@ fn loader_kind(file: &Path, service: &Path) -> (LoaderKind, String) {
     }
 }
 
-fn resolve_versions(args: &ExtractArgs) -> anyhow::Result<Versions> {
-    let index =
-        crate::commands::audit::open_index(&args.index, &crate::config::AuditConfig::default())?;
+fn resolve_versions(args: &ExtractArgs, audit: &AuditConfig) -> anyhow::Result<Versions> {
+    let index = crate::commands::audit::open_index(&args.index, audit)?;
     let newest = |name: &str| -> anyhow::Result<String> {
         match index.lookup(name) {
             Lookup::Found { facts, .. } => facts.newest.map(|v| v.version).ok_or_else(|| {
@@ -344,22 +342,20 @@ fn findings_in(service: &Path, file: &Path, s: &Signature) -> Vec<Finding> {
         .collect()
 }
 
-/// Appends an `[[extract]]` entry to the service's crabport.toml (created
-/// when there is none) unless one names the same function already.
-fn record_in_config(
+/// The service's crabport.toml with an `[[extract]]` entry appended
+/// (created when there is none); `None` when one names the function already,
+/// an error when that one names another crate or loader.
+fn config_with_entry(
+    config: &Config,
     service: &Path,
     function: &str,
     file: &Path,
     crate_dir: &Path,
     loader: &Path,
-) -> anyhow::Result<()> {
-    let path = service.join("crabport.toml");
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
+) -> anyhow::Result<Option<String>> {
     let file_rel = relative(service, file).display().to_string();
-    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
     let crate_rel = relative(service, crate_dir).display().to_string();
     let loader_rel = relative(service, loader).display().to_string();
-    let config = crate::config::Config::load(service)?;
     if let Some(e) = config
         .extracts
         .iter()
@@ -367,15 +363,20 @@ fn record_in_config(
     {
         if e.crate_dir != crate_rel || e.loader != loader_rel {
             bail!(
-                "{}: the [[extract]] entry for {function} names crate_dir {:?} and loader {:?}; this run wrote {crate_rel:?} and {loader_rel:?}: update the entry",
-                path.display(),
+                "{}: the [[extract]] entry for {function} names crate_dir {:?} and loader {:?}; this run would write {crate_rel:?} and {loader_rel:?}: update the entry",
+                service.join("crabport.toml").display(),
                 e.crate_dir,
                 e.loader
             );
         }
-        return Ok(());
+        return Ok(None);
     }
-    let mut out = text;
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut out = config
+        .source
+        .as_ref()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
     }
@@ -386,7 +387,7 @@ fn record_in_config(
         quoted(&crate_rel),
         quoted(&loader_rel),
     ));
-    std::fs::write(&path, out).with_context(|| format!("cannot write {}", path.display()))
+    Ok(Some(out))
 }
 
 /// Writes the preload beside the crate and runs the command with it (or
@@ -459,45 +460,29 @@ fn record(
         .stdout(std::process::Stdio::from(std::io::stderr()))
         .status()
         .with_context(|| format!("cannot run {program}"))?;
-    let text = std::fs::read_to_string(&calls).unwrap_or_default();
-    let new = text
-        .get(usize::try_from(before).unwrap_or(0)..)
-        .unwrap_or("");
-    let mut recorded = 0u64;
-    let mut skipped = serde_json::Map::new();
-    let mut wrapped = 0u64;
-    for line in new.lines() {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if let Some(summary) = v.get("summary").and_then(|s| s.as_object()) {
-            for (k, n) in summary {
-                let n = n.as_u64().unwrap_or(0);
-                match k.as_str() {
-                    "recorded" => recorded += n,
-                    "wrapped" => wrapped += n,
-                    other => {
-                        let seen = skipped
-                            .get(other)
-                            .and_then(serde_json::Value::as_u64)
-                            .unwrap_or(0);
-                        skipped.insert(other.to_owned(), (seen + n).into());
-                    }
-                }
-            }
-        }
-    }
-    let skipped_text: Vec<String> = skipped
-        .iter()
-        .filter(|(_, n)| n.as_u64().unwrap_or(0) > 0)
-        .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
-        .collect();
+    let summary = record_summary(&calls, before);
+    let skipped_text: Vec<String> = [
+        (summary.over_count, "over count"),
+        (summary.over_size, "over size"),
+        (summary.not_json, "not json"),
+        (summary.not_sampled, "not sampled"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    let (recorded, wrapped) = (summary.recorded, summary.wrapped);
     let report = serde_json::json!({
         "schema_version": 1,
         "function": function,
         "calls_file": relative(service, &calls).display().to_string(),
         "recorded": recorded,
-        "skipped": skipped,
+        "skipped": {
+            "over_count": summary.over_count,
+            "over_size": summary.over_size,
+            "not_json": summary.not_json,
+            "not_sampled": summary.not_sampled,
+        },
         "wrapped_modules": wrapped,
         "command_status": status.code(),
     });
@@ -529,6 +514,49 @@ fn record(
         warn(quiet, &format!("{program} exited with {status}"));
     }
     Ok(ExitStatus::Success)
+}
+
+/// The last line each recording process writes at exit.
+#[derive(Debug, Default, serde::Deserialize)]
+struct RecordSummary {
+    recorded: u64,
+    over_size: u64,
+    not_json: u64,
+    over_count: u64,
+    not_sampled: u64,
+    wrapped: u64,
+}
+
+/// The summaries of the processes that wrote to `calls` after byte
+/// `from`, added up (a test run can start several). Read line by line, and
+/// only summary lines are parsed: a recording can be large.
+fn record_summary(calls: &Path, from: u64) -> RecordSummary {
+    use std::io::{BufRead as _, Seek as _};
+    #[derive(serde::Deserialize)]
+    struct Line {
+        summary: RecordSummary,
+    }
+    let mut total = RecordSummary::default();
+    let Ok(mut file) = std::fs::File::open(calls) else {
+        return total;
+    };
+    if file.seek(std::io::SeekFrom::Start(from)).is_err() {
+        return total;
+    }
+    for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
+        if !line.starts_with("{\"v\":1,\"summary\"") {
+            continue;
+        }
+        if let Ok(Line { summary: s }) = serde_json::from_str(&line) {
+            total.recorded += s.recorded;
+            total.over_size += s.over_size;
+            total.not_json += s.not_json;
+            total.over_count += s.over_count;
+            total.not_sampled += s.not_sampled;
+            total.wrapped += s.wrapped;
+        }
+    }
+    total
 }
 
 fn shell_quote(text: &str) -> String {

@@ -16,16 +16,26 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract")
 }
 
+/// `crabport extract` in `dir` against the recorded index; the flags come
+/// first so `args` may end with `-- COMMAND`.
 fn extract(dir: &Path, args: &[&str]) -> std::process::Output {
     crabport()
         .current_dir(dir)
-        .arg("extract")
-        .args(args)
-        .arg("--offline")
-        .arg("--cache-dir")
+        .args(["extract", "--offline", "--cache-dir"])
         .arg(recorded_cache())
+        .args(args)
         .output()
         .unwrap()
+}
+
+/// The JSON report of a run that succeeded.
+fn report_of(out: &std::process::Output) -> Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Copies a service without what its builds leave behind.
@@ -104,12 +114,7 @@ fn every_supported_type_mapping_crosses_the_boundary_in_node() {
     let dir = tempfile::tempdir().unwrap();
     copy_service(&fixtures().join("types"), dir.path());
     let out = extract(dir.path(), &["src/shapes.ts:measure", "--format", "json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = report_of(&out);
     assert_eq!(report["crate_dir"], "native/measure");
     assert_eq!(report["loader"], "src/shapes.native.ts");
     assert_eq!(
@@ -197,6 +202,8 @@ fn unsupported_signatures_and_bad_input_are_refused_with_positions() {
         4,
         "{report}"
     );
+    // Where `any` starts: `export function broken(callback: () => void, value: `
+    // is 52 characters.
     assert_eq!(report["unsupported"][1]["line"], 38);
     assert_eq!(report["unsupported"][1]["column"], 53);
 
@@ -239,12 +246,7 @@ fn the_example_extracts_builds_and_the_loader_falls_back_to_javascript() {
             "json",
         ],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = report_of(&out);
     assert_eq!(
         report["kept"],
         serde_json::json!(["native/compute-invoice/src/lib.rs"])
@@ -300,19 +302,22 @@ console.log(JSON.stringify({ native: loaded.crabportNative, same }));
 
     // Real calls recorded while the service runs (here: the script above),
     // bounded; replayed through the addon they give the recorded results.
-    let out = crabport()
-        .current_dir(dir.path())
-        .args(["extract", "src/invoice.ts:computeInvoice", "--record"])
-        .args(["--record-max", "50", "--format", "json", "--"])
-        .args(["node", "-e", script])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = extract(
+        dir.path(),
+        &[
+            "src/invoice.ts:computeInvoice",
+            "--record",
+            "--record-max",
+            "50",
+            "--format",
+            "json",
+            "--",
+            "node",
+            "-e",
+            script,
+        ],
     );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = report_of(&out);
     assert_eq!(report["recorded"], 50, "{report}");
     assert_eq!(report["calls_file"], "native/compute-invoice/calls.jsonl");
     // 200 invoices, each priced by both implementations; the native one
