@@ -154,12 +154,20 @@ impl Repo {
 }
 
 pub(super) fn copy_tree(from: &Path, to: &Path) {
+    copy_tree_except(from, to, &|_| false);
+}
+
+/// [`copy_tree`] without the entries (at any depth) `skip` names.
+pub(super) fn copy_tree_except(from: &Path, to: &Path, skip: &dyn Fn(&str) -> bool) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
+        if skip(&entry.file_name().to_string_lossy()) {
+            continue;
+        }
         let target = to.join(entry.file_name());
         if entry.file_type().unwrap().is_dir() {
             std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
+            copy_tree_except(&entry.path(), &target, skip);
         } else {
             std::fs::copy(entry.path(), target).unwrap();
         }

@@ -40,21 +40,9 @@ fn report_of(out: &std::process::Output) -> Value {
 
 /// Copies a service without what its builds leave behind.
 fn copy_service(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if ["node_modules", "dist", "target"].contains(&name.as_ref()) || name.ends_with(".node") {
-            continue;
-        }
-        let target = to.join(&*name);
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_service(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
+    super::assess::copy_tree_except(from, to, &|name| {
+        ["node_modules", "dist", "target"].contains(&name) || name.ends_with(".node")
+    });
 }
 
 fn run(cmd: &mut Process) -> String {
